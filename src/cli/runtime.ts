@@ -1,0 +1,60 @@
+import type { Config, ConfigOverrides } from '../config.js';
+import { loadConfig } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { openWarehouse } from '../warehouse/duckdb-warehouse.js';
+
+/** What a CLI command gets: its I/O and a way to open the warehouse. Tests build one in-process. */
+export interface CliRuntime {
+  env: Record<string, string | undefined>;
+  /** Writes a line to stdout. */
+  out(line: string): void;
+  /** Writes a line to stderr (progress, warnings). */
+  err(line: string): void;
+  /** True when stderr is a terminal, so progress bars may redraw. */
+  interactive: boolean;
+  log: Logger;
+}
+
+export interface CommandContext {
+  config: Config;
+  log: Logger;
+  warehouse: Warehouse;
+}
+
+/** Parses config with the command's overrides, opens the warehouse, runs `fn`, always closes it. */
+export async function withWarehouse<T>(rt: CliRuntime, overrides: ConfigOverrides, fn: (ctx: CommandContext) => Promise<T>): Promise<T> {
+  const config = loadConfig(rt.env, overrides);
+  const warehouse = await openWarehouse(config.dbPath);
+  try {
+    return await fn({ config, log: rt.log, warehouse });
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** The runtime of the real process. */
+export function processRuntime(env: Record<string, string | undefined> = process.env): CliRuntime {
+  return {
+    env,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    interactive: Boolean(process.stderr.isTTY),
+    log: createLogger({ level: env.SHIPCAST_LOG_LEVEL ?? 'info', destination: process.stderr }),
+  };
+}
+
+/** A runtime that captures output; for tests. */
+export function captureRuntime(env: Record<string, string | undefined> = {}): CliRuntime & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    env,
+    stdout,
+    stderr,
+    out: (l) => stdout.push(l),
+    err: (l) => stderr.push(l),
+    interactive: false,
+    log: createLogger({ level: 'silent' }),
+  };
+}

@@ -1,0 +1,122 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ShipcastError } from './errors.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z.string().trim().min(1).optional();
+
+/**
+ * Environment variables understood by shipcast. Parsed once in the composition root; nothing else
+ * reads `process.env`.
+ */
+const EnvSchema = z.object({
+  SHIPCAST_DB: z.string().default('data/shipcast.duckdb'),
+  SHIPCAST_MODELS_DIR: z.string().default('models'),
+  SHIPCAST_DATA_DIR: z.string().default('data'),
+  SHIPCAST_OLIST_DIR: z.string().default('../shared/data/real/olist-setA'),
+  SHIPCAST_OLIST_DIMENSIONS_DIR: z.string().default('../shared/data/real/olist-dimensions-full'),
+  SHIPCAST_HOST: z.string().default('127.0.0.1'),
+  SHIPCAST_PORT: port.default(4000),
+  SHIPCAST_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  SHIPCAST_PUBLIC_URL: optionalString,
+  SHIPCAST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHIPCAST_SEED: z.coerce.number().int().default(42),
+  SHIPCAST_SAMPLE_SHIPMENTS: z.coerce.number().int().positive().default(20_000),
+  SHIPCAST_TF_BACKEND: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  SHIPCAST_PERSISTED_ONLY: z.enum(['0', '1', 'true', 'false']).default('0'),
+  SHIPCAST_WEBHOOK_SECRET: optionalString,
+  SHIPCAST_AFTERSHIP_SECRET: optionalString,
+  SHIPCAST_EASYPOST_SECRET: optionalString,
+  SHIPCAST_SHIPPO_SECRET: optionalString,
+  SHIPCAST_LINK_SECRET: optionalString,
+  SHIPCAST_MAILER: z.enum(['outbox', 'mailgun']).default('outbox'),
+  MAILGUN_API_KEY: optionalString,
+  MAILGUN_DOMAIN: optionalString,
+  MAILGUN_PROMO_DOMAIN: optionalString,
+  MAILGUN_URL: optionalString,
+  MAILGUN_WEBHOOK_SIGNING_KEY: optionalString,
+});
+
+/** The validated, typed configuration of one shipcast process. */
+export interface Config {
+  dbPath: string;
+  modelsDir: string;
+  dataDir: string;
+  olistDir: string;
+  olistDimensionsDir: string;
+  env: 'development' | 'production' | 'test';
+  logLevel: string;
+  seed: number;
+  sampleShipments: number;
+  tfBackend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  http: { host: string; port: number; publicUrl: string; persistedOnly: boolean };
+  webhooks: { secrets: string[]; aftershipSecret?: string; easypostSecret?: string; shippoSecret?: string };
+  linkSecret?: string;
+  mail: {
+    provider: 'outbox' | 'mailgun';
+    mailgun: { apiKey?: string; domain?: string; promoDomain?: string; url?: string; webhookSigningKey?: string };
+  };
+}
+
+/** Flags a CLI command may pass that take precedence over the environment. */
+export interface ConfigOverrides {
+  db?: string;
+  port?: number;
+  host?: string;
+  olist?: string;
+}
+
+/**
+ * Parses and validates configuration from an environment map plus CLI overrides.
+ * Throws a `BAD_CONFIG` error naming the variable at fault.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: ConfigOverrides = {}): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.join('.');
+    throw new ShipcastError('BAD_CONFIG', `${field}: ${issue.message}`, { field });
+  }
+  const e = parsed.data;
+  const host = overrides.host ?? e.SHIPCAST_HOST;
+  const portNum = overrides.port ?? e.SHIPCAST_PORT;
+  if (e.MAILGUN_API_KEY === undefined && e.SHIPCAST_MAILER === 'mailgun') {
+    throw new ShipcastError('BAD_CONFIG', 'MAILGUN_API_KEY: required when SHIPCAST_MAILER=mailgun', { field: 'MAILGUN_API_KEY' });
+  }
+  const dbPath = overrides.db ?? e.SHIPCAST_DB;
+  return {
+    dbPath: dbPath === ':memory:' ? dbPath : path.resolve(dbPath),
+    modelsDir: path.resolve(e.SHIPCAST_MODELS_DIR),
+    dataDir: path.resolve(e.SHIPCAST_DATA_DIR),
+    olistDir: path.resolve(overrides.olist ?? e.SHIPCAST_OLIST_DIR),
+    olistDimensionsDir: path.resolve(e.SHIPCAST_OLIST_DIMENSIONS_DIR),
+    env: e.SHIPCAST_ENV,
+    logLevel: e.SHIPCAST_LOG_LEVEL,
+    seed: e.SHIPCAST_SEED,
+    sampleShipments: e.SHIPCAST_SAMPLE_SHIPMENTS,
+    tfBackend: e.SHIPCAST_TF_BACKEND,
+    http: {
+      host,
+      port: portNum,
+      publicUrl: e.SHIPCAST_PUBLIC_URL ?? `http://${host}:${portNum}`,
+      persistedOnly: e.SHIPCAST_PERSISTED_ONLY === '1' || e.SHIPCAST_PERSISTED_ONLY === 'true',
+    },
+    webhooks: {
+      secrets: (e.SHIPCAST_WEBHOOK_SECRET ?? '').split(/\s+/).filter(Boolean),
+      aftershipSecret: e.SHIPCAST_AFTERSHIP_SECRET,
+      easypostSecret: e.SHIPCAST_EASYPOST_SECRET,
+      shippoSecret: e.SHIPCAST_SHIPPO_SECRET,
+    },
+    linkSecret: e.SHIPCAST_LINK_SECRET,
+    mail: {
+      provider: e.SHIPCAST_MAILER,
+      mailgun: {
+        apiKey: e.MAILGUN_API_KEY,
+        domain: e.MAILGUN_DOMAIN,
+        promoDomain: e.MAILGUN_PROMO_DOMAIN,
+        url: e.MAILGUN_URL,
+        webhookSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
+      },
+    },
+  };
+}

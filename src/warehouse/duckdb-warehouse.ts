@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBAppender, type DuckDBValue } from '@duckdb/node-api';
+import type { Row, SqlRunner, SqlValue, Warehouse } from './warehouse.js';
+import { applyMigrations } from './migrate.js';
+import { ShipcastError } from '../errors.js';
+
+/** A FIFO mutex: DuckDB transactions are per connection, so writers must not interleave. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async lock<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+function toParam(v: SqlValue): DuckDBValue {
+  if (v instanceof Date) return v.toISOString();
+  return v;
+}
+
+function toParams(params?: readonly SqlValue[]): DuckDBValue[] | undefined {
+  return params && params.length > 0 ? params.map(toParam) : undefined;
+}
+
+function normalizeValue(v: unknown): unknown {
+  if (typeof v === 'bigint') {
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
+  }
+  return v;
+}
+
+function normalizeRow(r: Record<string, unknown>): Row {
+  for (const k of Object.keys(r)) r[k] = normalizeValue(r[k]);
+  return r;
+}
+
+function runnerFor(conn: DuckDBConnection): SqlRunner {
+  return {
+    async run(sql, params) {
+      await conn.run(sql, toParams(params));
+    },
+    async all<T>(sql: string, params?: readonly SqlValue[]) {
+      const reader = await conn.runAndReadAll(sql, toParams(params));
+      return reader.getRowObjectsJS().map((r) => normalizeRow(r as Record<string, unknown>)) as T[];
+    },
+    async one<T>(sql: string, params?: readonly SqlValue[]) {
+      const reader = await conn.runAndReadAll(sql, toParams(params));
+      const rows = reader.getRowObjectsJS();
+      return rows.length > 0 ? (normalizeRow(rows[0] as Record<string, unknown>) as T) : undefined;
+    },
+  };
+}
+
+function appendValue(app: DuckDBAppender, v: SqlValue): void {
+  if (v === null) app.appendNull();
+  else if (typeof v === 'number') app.appendDouble(v);
+  else if (typeof v === 'bigint') app.appendBigInt(v);
+  else if (typeof v === 'boolean') app.appendBoolean(v);
+  else if (v instanceof Date) app.appendVarchar(v.toISOString());
+  else app.appendVarchar(v);
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+  /** DuckDB thread count; defaults to DuckDB's own choice. */
+  threads?: number;
+}
+
+/**
+ * Opens (creating if needed) a DuckDB warehouse at `dbPath` (`:memory:` for tests) and applies
+ * the versioned migrations. Reads go through their own connection so a long write transaction
+ * does not block them (DuckDB is MVCC); writes are serialized through one connection.
+ */
+export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Promise<Warehouse> {
+  if (dbPath !== ':memory:') fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const options: Record<string, string> = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'true' };
+  if (opts.threads) options.threads = String(opts.threads);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(dbPath, options);
+  } catch (e) {
+    throw new ShipcastError('BAD_CONFIG', `db: cannot open DuckDB database at ${dbPath}: ${(e as Error).message}`, { field: 'db', cause: e });
+  }
+  const writer = await instance.connect();
+  const reader = await instance.connect();
+  for (const c of [writer, reader]) await c.run("SET TimeZone = 'UTC'");
+  const w = runnerFor(writer);
+  const r = runnerFor(reader);
+  const mutex = new Mutex();
+  let closed = false;
+
+  const wh: Warehouse = {
+    path: dbPath,
+    run: (sql, params) => mutex.lock(() => w.run(sql, params)),
+    all: (sql, params) => r.all(sql, params),
+    one: (sql, params) => r.one(sql, params),
+    transaction: (fn) =>
+      mutex.lock(async () => {
+        await writer.run('BEGIN TRANSACTION');
+        try {
+          const out = await fn(w);
+          await writer.run('COMMIT');
+          return out;
+        } catch (e) {
+          await writer.run('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+      }),
+    append: (table, rows) =>
+      mutex.lock(async () => {
+        const app = await writer.createAppender(table);
+        try {
+          for (const row of rows) {
+            for (const v of row) appendValue(app, v);
+            app.endRow();
+          }
+          app.flushSync();
+        } finally {
+          app.closeSync();
+        }
+      }),
+    checkpoint: () => mutex.lock(() => w.run('CHECKPOINT')),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await mutex.lock(async () => {
+        reader.closeSync();
+        writer.closeSync();
+        instance.closeSync();
+      });
+    },
+  };
+  if (opts.migrate !== false) await applyMigrations(wh);
+  return wh;
+}
