@@ -259,3 +259,23 @@ CREATE TABLE load_files (
   loaded_at     TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
   PRIMARY KEY (entity, sha256)
 );
+
+-- Consent history per customer, channel and stream; customers.consent_* hold the current state.
+CREATE TABLE consent_records (
+  customer_id  VARCHAR NOT NULL,
+  channel      VARCHAR NOT NULL,   -- email, sms
+  stream       VARCHAR NOT NULL,   -- transactional, promotional
+  granted      BOOLEAN NOT NULL,
+  source       VARCHAR NOT NULL,   -- checkout, preference_center, unsubscribe_link, import, ...
+  recorded_at  TIMESTAMPTZ NOT NULL
+);
+
+-- Addresses never to send to, per stream ('all' blocks every stream).
+CREATE TABLE email_suppressions (
+  address          VARCHAR NOT NULL,   -- lower-cased email address
+  stream           VARCHAR NOT NULL,   -- all, transactional, promotional
+  reason           VARCHAR NOT NULL,   -- hard_bounce, complaint, unsubscribe, manual
+  source_event_id  VARCHAR,
+  created_at       TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (address, stream)
+);
