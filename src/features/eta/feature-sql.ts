@@ -1,0 +1,194 @@
+/**
+ * ETA features, computed in DuckDB from the canonical tables. Every feature of an example uses
+ * only what was known at that example's moment: rolling lane/seller/carrier statistics only count
+ * deliveries completed on days strictly before the shipment's purchase day, so adding later rows
+ * never changes an earlier shipment's features.
+ */
+import type { SqlRunner } from '../../warehouse/warehouse.js';
+
+/** Days of delivery history the rolling statistics look back over. */
+export const ROLLING_WINDOW_DAYS = 60;
+
+/** Which examples to build. Each example is one shipment at one moment of prediction. */
+export type EtaExampleSelection =
+  /** Delivered shipments purchased in [from, until), at purchase; plus in-flight examples from their tracking events. */
+  | { kind: 'training'; from?: Date; until?: Date; inFlightPerShipment?: number; seed?: number }
+  /** Shipments purchased in [from, until), at purchase (for backtests and batch scoring). */
+  | { kind: 'purchase'; from?: Date; until?: Date; deliveredOnly?: boolean }
+  /** Given shipments, conditioned on their latest tracking event with `occurred_at <= now` when there is one. */
+  | { kind: 'current'; shipmentIds: readonly string[]; now: Date };
+
+/** One example as it comes out of SQL: raw, unnormalized values. */
+export interface RawEtaRow {
+  shipment_id: string;
+  order_id: string;
+  purchased_at: Date;
+  promised_at: Date | null;
+  delivered_at: Date | null;
+  /** The moment of prediction (purchase, or the tracking event's time). */
+  as_of: Date;
+  /** `none` at purchase, else the normalized status of the latest tracking event. */
+  stage: string;
+  event_id: string | null;
+  event_source: string | null;
+  /** Target: days from purchase to delivery (null while undelivered). */
+  total_days: number | null;
+  [feature: string]: unknown;
+}
+
+/** Numeric features produced by the SQL, in model input order. */
+export const NUMERIC_FEATURES = [
+  'elapsed_days', 'at_dest_region', 'promise_days', 'approval_hours', 'limit_days', 'distance_km', 'log_weight', 'log_volume',
+  'log_freight', 'log_price', 'n_items', 'purchase_hour', 'lane_mean', 'lane_log_n', 'dest_mean', 'origin_mean',
+  'seller_mean', 'seller_handoff_mean', 'seller_log_n', 'carrier_mean', 'global_mean', 'lane_over_promise', 'global_over_promise',
+] as const;
+
+/** Categorical features produced by the SQL; each gets an embedding. */
+export const CATEGORICAL_FEATURES = ['carrier_service', 'origin_region', 'dest_region', 'lane', 'weekday', 'month', 'stage'] as const;
+
+const DAY = 86400;
+
+function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string | number)[] } {
+  const params: (string | number)[] = [];
+  const p = (v: string | number) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const base = `SELECT s.shipment_id, o.purchased_at AS as_of, 'none' AS stage, NULL::VARCHAR AS event_id, NULL::VARCHAR AS event_source,
+      NULL::VARCHAR AS event_region FROM shipments s JOIN orders o USING (order_id)`;
+  const range = (from?: Date, until?: Date) =>
+    [from ? `o.purchased_at >= ${p(from.toISOString())}::TIMESTAMPTZ` : '', until ? `o.purchased_at < ${p(until.toISOString())}::TIMESTAMPTZ` : '']
+      .filter(Boolean);
+  if (sel.kind === 'purchase') {
+    const where = [...range(sel.from, sel.until), sel.deliveredOnly ? 's.delivered_at IS NOT NULL' : ''].filter(Boolean);
+    return { sql: `${base}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params };
+  }
+  if (sel.kind === 'training') {
+    const where = ['s.delivered_at IS NOT NULL', ...range(sel.from, sel.until)];
+    const k = sel.inFlightPerShipment ?? 1;
+    const seed = sel.seed ?? 0;
+    // In-flight examples: up to k events per delivered shipment, picked by a seeded hash so the
+    // sample is deterministic, taken before delivery and never a terminal status.
+    const inflight = k <= 0 ? '' : `
+      UNION ALL
+      SELECT shipment_id, as_of, stage, event_id, event_source, event_region FROM (
+        SELECT s.shipment_id, e.occurred_at AS as_of, e.status AS stage, e.event_id, e.source AS event_source, e.region AS event_region,
+          row_number() OVER (PARTITION BY s.shipment_id ORDER BY hash(e.source || e.event_id || ${p(String(seed))})) AS pick
+        FROM shipments s JOIN orders o USING (order_id)
+        JOIN tracking_events e ON e.shipment_id = s.shipment_id
+        WHERE ${where.join(' AND ')} AND e.status NOT IN ('delivered', 'expired') AND e.occurred_at < s.delivered_at
+          AND e.occurred_at >= o.purchased_at
+      ) WHERE pick <= ${p(k)}`;
+    return { sql: `${base} WHERE ${where.join(' AND ')}${inflight}`, params };
+  }
+  const ids = p(JSON.stringify(sel.shipmentIds));
+  const now = p(sel.now.toISOString());
+  return {
+    sql: `SELECT s.shipment_id, coalesce(e.occurred_at, o.purchased_at) AS as_of, coalesce(e.status, 'none') AS stage,
+        e.event_id, e.source AS event_source, e.region AS event_region
+      FROM (SELECT DISTINCT unnest(from_json(${ids}, '["VARCHAR"]')) AS shipment_id) q
+      JOIN shipments s USING (shipment_id) JOIN orders o USING (order_id)
+      LEFT JOIN (
+        SELECT * FROM tracking_events WHERE shipment_id IS NOT NULL AND occurred_at <= ${now}::TIMESTAMPTZ
+        QUALIFY row_number() OVER (PARTITION BY shipment_id ORDER BY occurred_at DESC, received_at DESC, event_id DESC) = 1
+      ) e ON e.shipment_id = s.shipment_id
+      WHERE s.delivered_at IS NULL OR s.delivered_at > ${now}::TIMESTAMPTZ`,
+    params,
+  };
+}
+
+/**
+ * The rolling statistics of one grouping key: for every shipment, the count and mean transit of
+ * shipments with the same key delivered in the ${ROLLING_WINDOW_DAYS} days before its purchase
+ * day. Deliveries are shifted one day forward and unioned with the shipments' purchase days, so
+ * a RANGE window over days sees exactly the deliveries of earlier days.
+ */
+function rollingCte(name: string, keyExpr: string): string {
+  return `${name} AS (
+    SELECT shipment_id, n AS ${name}_n, sum_days / nullif(n, 0) AS ${name}_mean, sum_handoff / nullif(n_handoff, 0) AS ${name}_handoff,
+      sum_over / nullif(n_over, 0) AS ${name}_over FROM (
+      SELECT is_query, shipment_id,
+        sum(CASE WHEN is_query THEN 0 ELSE 1 END) OVER w AS n,
+        sum(days) OVER w AS sum_days,
+        sum(handoff) OVER w AS sum_handoff, count(handoff) OVER w AS n_handoff,
+        sum(over_promise) OVER w AS sum_over, count(over_promise) OVER w AS n_over
+      FROM (
+        SELECT ${keyExpr} AS k, pday AS d, true AS is_query, shipment_id, NULL::DOUBLE AS days, NULL::DOUBLE AS handoff, NULL::DOUBLE AS over_promise FROM base
+        UNION ALL
+        SELECT ${keyExpr} AS k, dday + 1 AS d, false, NULL, total_days, handoff_days, total_days - promise_days FROM base WHERE dday IS NOT NULL
+      )
+      WINDOW w AS (PARTITION BY k ORDER BY d RANGE BETWEEN ${ROLLING_WINDOW_DAYS - 1} PRECEDING AND CURRENT ROW)
+    ) WHERE is_query)`;
+}
+
+/**
+ * Builds the feature query for a selection. Exposed for inspection; `queryEtaFeatures` runs it.
+ */
+export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params: (string | number)[] } {
+  const ex = examplesCte(sel);
+  const sql = `
+  WITH items AS (
+    SELECT order_id, count(*) AS n_items, max(shipping_limit_at) AS shipping_limit_at, sum(coalesce(unit_price, 0) * quantity) AS price,
+      sum(freight_value) AS freight, sum(weight_g) AS items_weight, min(seller_id) AS seller_id
+    FROM order_items GROUP BY order_id
+  ),
+  base AS (
+    SELECT s.shipment_id, s.order_id, o.purchased_at, s.promised_at, s.delivered_at,
+      s.carrier || '/' || s.service_level AS carrier_service,
+      coalesce(s.origin_region, '?') AS origin_region, coalesce(s.dest_region, '?') AS dest_region,
+      coalesce(s.origin_region, '?') || '>' || coalesce(s.dest_region, '?') AS lane,
+      coalesce(i.seller_id, s.origin_postal_prefix, '?') AS seller,
+      (epoch(s.delivered_at) - epoch(o.purchased_at)) / ${DAY} AS total_days,
+      (epoch(s.shipped_at) - epoch(o.purchased_at)) / ${DAY} AS handoff_days,
+      (epoch(s.promised_at) - epoch(o.purchased_at)) / ${DAY} AS promise_days,
+      (epoch(o.approved_at) - epoch(o.purchased_at)) / 3600 AS approval_hours,
+      (epoch(i.shipping_limit_at) - epoch(o.purchased_at)) / ${DAY} AS limit_days,
+      CASE WHEN s.origin_lat IS NOT NULL AND s.dest_lat IS NOT NULL THEN
+        2 * 6371 * asin(sqrt(pow(sin(radians(s.dest_lat - s.origin_lat) / 2), 2)
+          + cos(radians(s.origin_lat)) * cos(radians(s.dest_lat)) * pow(sin(radians(s.dest_lng - s.origin_lng) / 2), 2))) END AS distance_km,
+      ln(1 + coalesce(s.weight_g, i.items_weight)) AS log_weight,
+      ln(1 + s.length_cm * s.width_cm * s.height_cm) AS log_volume,
+      ln(1 + coalesce(i.freight, s.freight_cost)) AS log_freight,
+      ln(1 + coalesce(i.price, o.subtotal)) AS log_price,
+      coalesce(i.n_items, 1) AS n_items,
+      hour(o.purchased_at) + minute(o.purchased_at) / 60.0 AS purchase_hour,
+      CAST(dayofweek(o.purchased_at) AS VARCHAR) AS weekday, CAST(month(o.purchased_at) AS VARCHAR) AS month,
+      CAST(floor(epoch(o.purchased_at) / ${DAY}) AS BIGINT) AS pday,
+      CAST(floor(epoch(s.delivered_at) / ${DAY}) AS BIGINT) AS dday
+    FROM shipments s JOIN orders o USING (order_id) LEFT JOIN items i USING (order_id)
+  ),
+  ${rollingCte('lane', 'lane')},
+  ${rollingCte('dest', 'dest_region')},
+  ${rollingCte('origin', 'origin_region')},
+  ${rollingCte('seller', 'seller')},
+  ${rollingCte('carrier', 'carrier_service')},
+  ${rollingCte('overall', "'all'")},
+  ex AS (${ex.sql})
+  SELECT b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
+    b.total_days,
+    greatest(0, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY}) AS elapsed_days,
+    CASE WHEN ex.event_region IS NOT NULL AND ex.event_region = b.dest_region THEN 1 ELSE 0 END AS at_dest_region,
+    b.promise_days, b.approval_hours, b.limit_days, b.distance_km, b.log_weight, b.log_volume, b.log_freight, b.log_price, b.n_items,
+    b.purchase_hour,
+    -- Sparse keys borrow strength from their parent (shrinkage with 5 pseudo-observations).
+    (coalesce(lane_mean * lane_n, 0) + 5 * coalesce(dest_mean, overall_mean)) / (coalesce(lane_n, 0) + 5) AS lane_mean,
+    ln(1 + coalesce(lane_n, 0)) AS lane_log_n,
+    dest_mean, origin_mean,
+    (coalesce(seller_mean * seller_n, 0) + 3 * coalesce(origin_mean, overall_mean)) / (coalesce(seller_n, 0) + 3) AS seller_mean,
+    seller_handoff AS seller_handoff_mean, ln(1 + coalesce(seller_n, 0)) AS seller_log_n,
+    carrier_mean, overall_mean AS global_mean,
+    (coalesce(lane_over * lane_n, 0) + 5 * overall_over) / (coalesce(lane_n, 0) + 5) AS lane_over_promise,
+    overall_over AS global_over_promise,
+    b.carrier_service, b.origin_region, b.dest_region, b.lane, b.weekday, b.month
+  FROM ex JOIN base b USING (shipment_id)
+  LEFT JOIN lane USING (shipment_id) LEFT JOIN dest USING (shipment_id) LEFT JOIN origin USING (shipment_id)
+  LEFT JOIN seller USING (shipment_id) LEFT JOIN carrier USING (shipment_id) LEFT JOIN overall USING (shipment_id)
+  ORDER BY b.purchased_at, b.shipment_id, ex.as_of`;
+  return { sql, params: ex.params };
+}
+
+/** Runs the feature query; rows are ordered by purchase time (then shipment, then moment). */
+export async function queryEtaFeatures(db: SqlRunner, sel: EtaExampleSelection): Promise<RawEtaRow[]> {
+  const { sql, params } = etaFeatureQuery(sel);
+  return db.all<RawEtaRow>(sql, params);
+}

@@ -1,0 +1,53 @@
+/**
+ * Split-conformal calibration of the P10–P90 window (conformalized quantile regression, one
+ * adjustment per tail) on a time-ordered validation slice the network never trained on.
+ */
+import { quantileSorted } from 'simple-statistics';
+
+/** Additive adjustments in days: the window becomes [P10 − lower, P90 + upper]. */
+export interface TailAdjustment {
+  lower: number;
+  upper: number;
+  /** Validation rows the adjustment was fitted on. */
+  n: number;
+}
+
+export interface EtaCalibration {
+  /** Nominal coverage of the calibrated window. */
+  coverage: number;
+  atPurchase: TailAdjustment;
+  inFlight: TailAdjustment;
+}
+
+/**
+ * Fits one tail adjustment so each tail misses with probability (1 − coverage)/2: the finite-sample
+ * conformal quantile of the signed tail scores (P10 − y) and (y − P90).
+ */
+export function fitTailAdjustment(pred: ArrayLike<number>, y: ArrayLike<number>, coverage = 0.8): TailAdjustment {
+  const n = y.length;
+  if (n === 0) return { lower: 0, upper: 0, n: 0 };
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let i = 0; i < n; i++) {
+    lo.push(pred[i * 3] - y[i]);
+    hi.push(y[i] - pred[i * 3 + 2]);
+  }
+  lo.sort((a, b) => a - b);
+  hi.sort((a, b) => a - b);
+  const level = Math.min(1, (1 - (1 - coverage) / 2) * (1 + 1 / n));
+  return { lower: quantileSorted(lo, level), upper: quantileSorted(hi, level), n };
+}
+
+/**
+ * Applies the calibration in place to row-major [n,3] day predictions (in-flight rows get their
+ * own adjustment), keeping P10 ≤ P50 ≤ P90 and nothing before `elapsed` (days already elapsed).
+ */
+export function applyCalibration(pred: Float32Array, elapsed: ArrayLike<number>, inFlight: ArrayLike<number>, cal: EtaCalibration): void {
+  const n = elapsed.length;
+  for (let i = 0; i < n; i++) {
+    const a = inFlight[i] ? cal.inFlight : cal.atPurchase;
+    const p50 = pred[i * 3 + 1];
+    pred[i * 3] = Math.max(elapsed[i], Math.min(p50, pred[i * 3] - a.lower));
+    pred[i * 3 + 2] = Math.max(p50, pred[i * 3 + 2] + a.upper);
+  }
+}

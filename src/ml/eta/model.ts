@@ -1,0 +1,115 @@
+/**
+ * The ETA network: embeddings for categoricals, concatenated with the standardized numerics, two
+ * dense layers, and three raw outputs turned into non-crossing quantiles of the residual over the
+ * baseline: P50 = r0, P10 = r0 − softplus(r1), P90 = r0 + softplus(r2).
+ *
+ * The quantile head is applied outside the saved graph (in `quantileHead`), so `model.json` holds
+ * only standard layers and loads in any tfjs runtime without custom classes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { numericWidth, type EncodedEta, type EtaFeatureSpec } from '../../features/eta/feature-spec.js';
+
+/** The quantile levels of the three heads. */
+export const QUANTILES = [0.1, 0.5, 0.9] as const;
+
+export interface EtaModelOptions {
+  seed: number;
+  hidden?: [number, number];
+}
+
+function embeddingDim(vocabularySize: number): number {
+  return Math.max(2, Math.min(12, Math.ceil(1.6 * Math.pow(vocabularySize, 0.56))));
+}
+
+/** Builds an untrained model for a feature spec; weights are seeded, so builds are reproducible. */
+export function buildEtaModel(spec: EtaFeatureSpec, opts: EtaModelOptions): tf.LayersModel {
+  const [h1, h2] = opts.hidden ?? [64, 32];
+  let seed = opts.seed * 1000;
+  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
+  const numericIn = tf.input({ shape: [numericWidth(spec)], name: 'numeric' });
+  const catIns = spec.categorical.map((c) => tf.input({ shape: [1], name: `cat_${c.name}`, dtype: 'int32' }));
+  const embedded = spec.categorical.map((c, i) => {
+    const e = tf.layers
+      .embedding({
+        inputDim: c.vocabulary.length,
+        outputDim: embeddingDim(c.vocabulary.length),
+        embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed++ }),
+        name: `emb_${c.name}`,
+      })
+      .apply(catIns[i]) as tf.SymbolicTensor;
+    return tf.layers.flatten({ name: `flat_${c.name}` }).apply(e) as tf.SymbolicTensor;
+  });
+  const concat = tf.layers.concatenate({ name: 'concat' }).apply([numericIn, ...embedded]) as tf.SymbolicTensor;
+  const d1 = tf.layers.dense({ units: h1, activation: 'relu', kernelInitializer: init(), name: 'dense_1' }).apply(concat) as tf.SymbolicTensor;
+  const d2 = tf.layers.dense({ units: h2, activation: 'relu', kernelInitializer: init(), name: 'dense_2' }).apply(d1) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 3, kernelInitializer: tf.initializers.zeros(), biasInitializer: tf.initializers.constant({ value: 0.5 }), name: 'raw_quantiles' })
+    .apply(d2) as tf.SymbolicTensor;
+  return tf.model({ inputs: [numericIn, ...catIns], outputs: out, name: 'eta' });
+}
+
+/** Raw [N,3] outputs → [N,3] residual quantiles (P10, P50, P90), non-crossing by construction. */
+export function quantileHead(raw: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [r0, r1, r2] = tf.split(raw, 3, 1);
+    return tf.concat([r0.sub(tf.softplus(r1)), r0, r0.add(tf.softplus(r2))], 1) as tf.Tensor2D;
+  });
+}
+
+/** Mean pinball loss of the three quantiles; `yTrue` is the residual target tiled to [N,3]. */
+export function pinballLoss(yTrue: tf.Tensor, raw: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const q = quantileHead(raw as tf.Tensor2D);
+    const taus = tf.tensor2d([QUANTILES as unknown as number[]]);
+    const diff = yTrue.sub(q);
+    return tf.maximum(diff.mul(taus), diff.mul(taus.sub(1))).mean() as tf.Scalar;
+  });
+}
+
+/** Slices rows `idx` of an encoding into model input tensors (caller disposes). */
+export function inputTensors(enc: EncodedEta, spec: EtaFeatureSpec, idx?: Int32Array | readonly number[]): tf.Tensor[] {
+  const width = numericWidth(spec);
+  if (!idx) {
+    return [tf.tensor2d(enc.numeric, [enc.n, width]), ...enc.categorical.map((c) => tf.tensor2d(c, [enc.n, 1], 'int32'))];
+  }
+  const m = idx.length;
+  const num = new Float32Array(m * width);
+  const cats = enc.categorical.map(() => new Int32Array(m));
+  for (let k = 0; k < m; k++) {
+    const r = idx[k];
+    num.set(enc.numeric.subarray(r * width, (r + 1) * width), k * width);
+    for (let j = 0; j < cats.length; j++) cats[j][k] = enc.categorical[j][r];
+  }
+  return [tf.tensor2d(num, [m, width]), ...cats.map((c) => tf.tensor2d(c, [m, 1], 'int32'))];
+}
+
+/** Residual quantiles → days since purchase: scale back, add the baseline, never before the elapsed time. */
+export function toDays(resid: Float32Array, enc: EncodedEta, spec: EtaFeatureSpec, offset = 0): Float32Array {
+  const out = new Float32Array(resid.length);
+  const n = resid.length / 3;
+  for (let i = 0; i < n; i++) {
+    const r = offset + i;
+    const floor = enc.elapsed[r];
+    for (let q = 0; q < 3; q++) out[i * 3 + q] = Math.max(floor, enc.baseline[r] + resid[i * 3 + q] * spec.targetScale);
+  }
+  return out;
+}
+
+/**
+ * Predicts raw (uncalibrated) quantiles in days since purchase for all rows, in batches of
+ * `batchSize` rows per model call. Returns row-major [n, 3] (P10, P50, P90).
+ */
+export function predictDays(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, batchSize = 16384): Float32Array {
+  const out = new Float32Array(enc.n * 3);
+  for (let start = 0; start < enc.n; start += batchSize) {
+    const end = Math.min(enc.n, start + batchSize);
+    const idx = Int32Array.from({ length: end - start }, (_, k) => start + k);
+    const resid = tf.tidy(() => {
+      const ins = inputTensors(enc, spec, idx);
+      return quantileHead(model.predict(ins, { batchSize: end - start }) as tf.Tensor2D);
+    });
+    out.set(toDays(resid.dataSync() as Float32Array, enc, spec, start), start * 3);
+    resid.dispose();
+  }
+  return out;
+}

@@ -1,0 +1,267 @@
+/**
+ * Training: features from the warehouse → time-ordered train/validation split → seeded fit with
+ * early stopping on validation pinball loss → split-conformal calibration on the validation
+ * slice → registered (and activated) version in the file registry.
+ */
+import crypto from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import type { Warehouse } from '../../warehouse/warehouse.js';
+import type { Logger } from '../../log.js';
+import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql.js';
+import { encodeRows, fitFeatureSpec, type EncodedEta, type EtaFeatureSpec } from '../../features/eta/feature-spec.js';
+import { buildEtaModel, inputTensors, pinballLoss, predictDays } from './model.js';
+import { applyCalibration, fitTailAdjustment, type EtaCalibration } from './calibration.js';
+import { windowMetrics, type WindowMetrics } from './metrics.js';
+import { initTf, type TfBackendChoice } from '../backend.js';
+import { createFileModelStore } from '../registry/file-model-store.js';
+import { writeEtaBundle } from './bundle.js';
+import { ShipcastError } from '../../errors.js';
+
+export interface TrainEtaDeps {
+  warehouse: Warehouse;
+  modelsDir: string;
+  log: Logger;
+  /** Backend to initialize if tfjs is not yet initialized (default `auto`). */
+  tfBackend?: TfBackendChoice;
+  /** Called after every epoch (for progress bars). */
+  onEpoch?: (e: { epoch: number; epochs: number; trainLoss: number; valLoss: number }) => void;
+}
+
+export interface TrainEtaOptions {
+  /** Only shipments purchased before this instant are used (default: all delivered). */
+  until?: Date;
+  from?: Date;
+  seed?: number;
+  /** Maximum epochs; early stopping usually ends sooner. */
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Most recent share of the training period held out for early stopping and calibration. */
+  validationShare?: number;
+  hidden?: [number, number];
+  /** In-flight examples sampled per delivered shipment from its tracking events. */
+  inFlightPerShipment?: number;
+  /** Nominal P10–P90 coverage. */
+  coverage?: number;
+  /** Activate the new version (default true). */
+  activate?: boolean;
+  /** Register the version at all (default true; backtests may skip). */
+  register?: boolean;
+}
+
+export interface TrainEtaMetrics {
+  rows: { train: number; validation: number; shipments: number };
+  epochs: number;
+  bestEpoch: number;
+  validation: WindowMetrics;
+  validationInFlight?: WindowMetrics;
+  calibration: EtaCalibration;
+  seconds: number;
+  backend: string;
+}
+
+export interface TrainedEta {
+  version: string;
+  metrics: TrainEtaMetrics;
+  model: tf.LayersModel;
+  spec: EtaFeatureSpec;
+  calibration: EtaCalibration;
+}
+
+/** Mulberry32: a tiny seeded PRNG so shuffles (and hence training) are reproducible per seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled(n: number, rand: () => number): Int32Array {
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx;
+}
+
+/** Hash of the training rows (shipment, moment, target), recorded with the model. */
+export function fingerprintRows(rows: readonly RawEtaRow[]): string {
+  const h = crypto.createHash('sha256');
+  for (const r of rows) h.update(`${r.shipment_id}|${r.as_of.getTime()}|${r.total_days}\n`);
+  return h.digest('hex');
+}
+
+/** Residual targets (days − baseline) / scale, tiled to [n,3] for the three quantile heads. */
+function targets(rows: readonly RawEtaRow[], enc: EncodedEta, spec: EtaFeatureSpec): Float32Array {
+  const y = new Float32Array(enc.n * 3);
+  for (let i = 0; i < enc.n; i++) {
+    const r = ((rows[i].total_days as number) - enc.baseline[i]) / spec.targetScale;
+    y[i * 3] = r;
+    y[i * 3 + 1] = r;
+    y[i * 3 + 2] = r;
+  }
+  return y;
+}
+
+function valLoss(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, batch: number): number {
+  let total = 0;
+  for (let s = 0; s < enc.n; s += batch) {
+    const e = Math.min(enc.n, s + batch);
+    const idx = Int32Array.from({ length: e - s }, (_, k) => s + k);
+    total += tf.tidy(() => {
+      const out = model.predict(inputTensors(enc, spec, idx), { batchSize: e - s }) as tf.Tensor;
+      return pinballLoss(tf.tensor2d(y.subarray(s * 3, e * 3), [e - s, 3]), out).dataSync()[0] * (e - s);
+    });
+  }
+  return total / Math.max(1, enc.n);
+}
+
+/**
+ * Fits the network on `train` with early stopping on `val`; returns the best epoch's weights.
+ * Pure of I/O: used by `trainEta` and by the backtest.
+ */
+export async function fitEtaModel(
+  trainRows: readonly RawEtaRow[],
+  valRows: readonly RawEtaRow[],
+  opts: TrainEtaOptions & { onEpoch?: TrainEtaDeps['onEpoch'] } = {},
+): Promise<{ model: tf.LayersModel; spec: EtaFeatureSpec; calibration: EtaCalibration; bestEpoch: number; epochs: number; valPred: Float32Array; valEnc: EncodedEta }> {
+  const seed = opts.seed ?? 42;
+  const spec = fitFeatureSpec(trainRows);
+  const trEnc = encodeRows(trainRows, spec);
+  const vaEnc = encodeRows(valRows, spec);
+  const yTr = targets(trainRows, trEnc, spec);
+  const yVa = targets(valRows, vaEnc, spec);
+  const epochs = opts.epochs ?? 30;
+  const batch = opts.batchSize ?? Math.max(64, Math.min(4096, 2 ** Math.round(Math.log2(trEnc.n / 40))));
+  const model = buildEtaModel(spec, { seed, hidden: opts.hidden });
+  model.compile({ optimizer: tf.train.adam(opts.learningRate ?? 0.003), loss: pinballLoss });
+  const rand = seededRandom(seed);
+  let best = Infinity;
+  let bestEpoch = 0;
+  let bestWeights: tf.Tensor[] | undefined;
+  const patience = 3;
+  let ran = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    ran = epoch;
+    const order = shuffled(trEnc.n, rand);
+    let sum = 0;
+    for (let s = 0; s < trEnc.n; s += batch) {
+      const idx = order.subarray(s, Math.min(trEnc.n, s + batch));
+      const yb = new Float32Array(idx.length * 3);
+      for (let k = 0; k < idx.length; k++) yb.set(yTr.subarray(idx[k] * 3, idx[k] * 3 + 3), k * 3);
+      const ins = inputTensors(trEnc, spec, idx);
+      const yt = tf.tensor2d(yb, [idx.length, 3]);
+      const loss = (await model.trainOnBatch(ins, yt)) as number;
+      sum += loss * idx.length;
+      tf.dispose([...ins, yt]);
+    }
+    const trainLoss = sum / trEnc.n;
+    const vl = vaEnc.n > 0 ? valLoss(model, vaEnc, spec, yVa, 16384) : trainLoss;
+    opts.onEpoch?.({ epoch, epochs, trainLoss, valLoss: vl });
+    if (vl < best - 1e-5) {
+      best = vl;
+      bestEpoch = epoch;
+      tf.dispose(bestWeights ?? []);
+      bestWeights = model.getWeights().map((w) => w.clone());
+    } else if (epoch - bestEpoch >= patience) {
+      break;
+    }
+  }
+  if (bestWeights) {
+    model.setWeights(bestWeights);
+    tf.dispose(bestWeights);
+  }
+  const valPred = predictDays(model, vaEnc, spec);
+  const coverage = opts.coverage ?? 0.8;
+  const inflightIdx: number[] = [];
+  const purchaseIdx: number[] = [];
+  valRows.forEach((r, i) => (r.stage === 'none' ? purchaseIdx : inflightIdx).push(i));
+  const pick = (ix: number[]) => {
+    const p = new Float32Array(ix.length * 3);
+    ix.forEach((i, k) => p.set(valPred.subarray(i * 3, i * 3 + 3), k * 3));
+    return { p, y: ix.map((i) => valRows[i].total_days as number) };
+  };
+  const a = pick(purchaseIdx);
+  const atPurchase = fitTailAdjustment(a.p, a.y, coverage);
+  const b = pick(inflightIdx);
+  // Without in-flight validation rows, in-flight windows reuse the at-purchase adjustment.
+  const inFlight = inflightIdx.length >= 30 ? fitTailAdjustment(b.p, b.y, coverage) : atPurchase;
+  return { model, spec, calibration: { coverage, atPurchase, inFlight }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc };
+}
+
+/** Splits rows (ordered by purchase time) so the most recent `share` of shipments is validation. */
+export function timeSplit(rows: readonly RawEtaRow[], share: number): { train: RawEtaRow[]; val: RawEtaRow[]; cutoff: Date | undefined } {
+  const times = rows.filter((r) => r.stage === 'none').map((r) => r.purchased_at.getTime()).sort((a, b) => a - b);
+  if (times.length === 0 || share <= 0) return { train: [...rows], val: [], cutoff: undefined };
+  const cutoff = times[Math.min(times.length - 1, Math.floor(times.length * (1 - share)))];
+  return {
+    train: rows.filter((r) => r.purchased_at.getTime() < cutoff),
+    val: rows.filter((r) => r.purchased_at.getTime() >= cutoff),
+    cutoff: new Date(cutoff),
+  };
+}
+
+function versionName(now: Date, fingerprint: string): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${fingerprint.slice(0, 8)}`;
+}
+
+/**
+ * Trains an ETA model on delivered shipments in the warehouse, registers it in `modelsDir` and
+ * (by default) activates it. Used by `shipcast train eta`, the GraphQL `trainModel` job and
+ * `npm start`.
+ */
+export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): Promise<TrainedEta> {
+  const t0 = performance.now();
+  const backend = await initTf(deps.tfBackend ?? 'auto', deps.log);
+  const rows = await queryEtaFeatures(deps.warehouse, {
+    kind: 'training', from: opts.from, until: opts.until, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
+  });
+  const shipments = rows.filter((r) => r.stage === 'none').length;
+  if (shipments < 50) {
+    throw new ShipcastError('BAD_INPUT', `until: only ${shipments} delivered shipments to train on; need at least 50`, { field: 'until' });
+  }
+  const { train, val } = timeSplit(rows, opts.validationShare ?? 0.15);
+  deps.log.info({ train: train.length, validation: val.length, backend }, 'training ETA model');
+  const fit = await fitEtaModel(train, val, { ...opts, onEpoch: deps.onEpoch });
+  const calibrated = Float32Array.from(fit.valPred);
+  const inFlight = Uint8Array.from(val, (r) => (r.stage === 'none' ? 0 : 1));
+  applyCalibration(calibrated, fit.valEnc.elapsed, inFlight, fit.calibration);
+  const metricsFor = (keep: (r: RawEtaRow) => boolean) => {
+    const ix = val.map((r, i) => (keep(r) ? i : -1)).filter((i) => i >= 0);
+    return windowMetrics(
+      { p10: ix.map((i) => calibrated[i * 3]), p50: ix.map((i) => calibrated[i * 3 + 1]), p90: ix.map((i) => calibrated[i * 3 + 2]) },
+      ix.map((i) => val[i].total_days as number),
+    );
+  };
+  const metrics: TrainEtaMetrics = {
+    rows: { train: train.length, validation: val.length, shipments },
+    epochs: fit.epochs,
+    bestEpoch: fit.bestEpoch,
+    validation: metricsFor((r) => r.stage === 'none'),
+    validationInFlight: inFlight.some(Boolean) ? metricsFor((r) => r.stage !== 'none') : undefined,
+    calibration: fit.calibration,
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+    backend,
+  };
+  const fingerprint = fingerprintRows(rows);
+  let version = versionName(new Date(), fingerprint);
+  if (opts.register !== false) {
+    const store = createFileModelStore(deps.modelsDir);
+    if (await store.get('eta', version)) version = `${version}-${crypto.randomBytes(2).toString('hex')}`;
+    await store.register(
+      { kind: 'eta', version, createdAt: new Date().toISOString(), dataFingerprint: fingerprint, until: opts.until?.toISOString() ?? null, seed: opts.seed ?? 42 },
+      metrics as unknown as Record<string, unknown>,
+      (dir) => writeEtaBundle(dir, { model: fit.model, spec: fit.spec, calibration: fit.calibration }),
+    );
+    if (opts.activate !== false) await store.activate('eta', version);
+    deps.log.info({ version, validation: metrics.validation }, 'ETA model registered');
+  }
+  return { version, metrics, model: fit.model, spec: fit.spec, calibration: fit.calibration };
+}
