@@ -1,0 +1,56 @@
+import DataLoader from 'dataloader';
+import type { Logger } from '../log.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import type { DomainEvents } from '../domain/events.js';
+import type { EtaPrediction, EtaPredictor } from '../domain/eta.js';
+import type { ModelStore } from '../domain/models.js';
+import type { Principal } from '../auth/api-keys.js';
+import type { TrainingJobs } from './training-jobs.js';
+import type { CustomerRecord, OrderRecord, ShipmentRecord, TrackingEventRecord } from './records.js';
+import { customersByIds, eventsByTrackingNumbers, ordersByIds, shipmentsByTrackingNumbers } from './shipment-queries.js';
+
+/** The long-lived services resolvers use; built once per app. */
+export interface GraphQLServices {
+  warehouse: Warehouse;
+  log: Logger;
+  events: DomainEvents;
+  predictor: EtaPredictor;
+  models: ModelStore;
+  jobs: TrainingJobs;
+}
+
+/** Per-request batching: each loader turns the field resolutions of one request into one query or model call. */
+export interface Loaders {
+  shipmentByTracking: DataLoader<string, ShipmentRecord | null>;
+  order: DataLoader<string, OrderRecord | null>;
+  customer: DataLoader<string, CustomerRecord | null>;
+  eventsByTracking: DataLoader<string, TrackingEventRecord[]>;
+  /** By shipment id; null when the predictor has nothing (delivered, unknown). */
+  eta: DataLoader<string, EtaPrediction | null>;
+}
+
+/** What every resolver receives. */
+export interface GraphQLContext {
+  /** Set by the HTTP layer once the API key is verified; absent only for GraphiQL's page. */
+  principal?: Principal;
+  services: GraphQLServices;
+  loaders: Loaders;
+  /** One clock reading per request, so every field of a response agrees. */
+  now: Date;
+  limits: { maxPageSize: number; maxBatchSize: number };
+}
+
+export function createLoaders(s: GraphQLServices, now: Date): Loaders {
+  const db = s.warehouse;
+  const fromMap = <K, V>(keys: readonly K[], m: Map<K, V>) => keys.map((k) => m.get(k) ?? null);
+  return {
+    shipmentByTracking: new DataLoader(async (keys) => fromMap(keys, await shipmentsByTrackingNumbers(db, keys))),
+    order: new DataLoader(async (keys) => fromMap(keys, await ordersByIds(db, keys))),
+    customer: new DataLoader(async (keys) => fromMap(keys, await customersByIds(db, keys))),
+    eventsByTracking: new DataLoader(async (keys) => {
+      const m = await eventsByTrackingNumbers(db, keys);
+      return keys.map((k) => m.get(k) ?? []);
+    }),
+    eta: new DataLoader(async (ids) => fromMap(ids, await s.predictor.predict(ids, now))),
+  };
+}

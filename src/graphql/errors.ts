@@ -1,0 +1,42 @@
+/**
+ * Error masking: what a client sees is a message and a stable `extensions.code`. Typed
+ * `ShipcastError`s keep their message and code; anything unexpected becomes `INTERNAL` with a
+ * generic message, and is logged in full on the server.
+ */
+import { GraphQLError } from 'graphql';
+import type { Logger } from '../log.js';
+import { isShipcastError, type ErrorCode } from '../errors.js';
+
+export function apiError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+/** The `maskError` function for graphql-yoga. */
+export function createErrorMasker(log: Logger): (error: unknown, message: string) => Error {
+  return (error, message) => {
+    const graphqlError = error instanceof GraphQLError ? error : undefined;
+    const original = graphqlError ? graphqlError.originalError : error;
+    if (isShipcastError(original)) {
+      const internal = original.code === 'INTERNAL';
+      if (internal) log.error({ err: original, path: graphqlError?.path }, 'internal error in GraphQL resolver');
+      return new GraphQLError(internal ? message : original.message, {
+        nodes: graphqlError?.nodes,
+        path: graphqlError?.path,
+        extensions: { code: original.code, ...(original.field && !internal ? { field: original.field } : {}) },
+      });
+    }
+    if (graphqlError && (original === undefined || original instanceof GraphQLError)) {
+      // Validation, parse and limit errors are the client's: keep them, and give each a code.
+      if (graphqlError.extensions.code !== undefined) return graphqlError;
+      return new GraphQLError(graphqlError.message, {
+        nodes: graphqlError.nodes,
+        source: graphqlError.source,
+        positions: graphqlError.positions,
+        path: graphqlError.path,
+        extensions: { ...graphqlError.extensions, code: 'BAD_INPUT' },
+      });
+    }
+    log.error({ err: original, path: graphqlError?.path }, 'unexpected error in GraphQL request');
+    return new GraphQLError(message, { nodes: graphqlError?.nodes, path: graphqlError?.path, extensions: { code: 'INTERNAL' } });
+  };
+}
