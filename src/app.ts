@@ -12,6 +12,7 @@ import { DomainEvents } from './domain/events.js';
 import { createMetricsRegistry } from './observability/metrics.js';
 import { createRouter, type FetchHandler, type Route } from './http/router.js';
 // app-imports: one line per capability.
+import { createIngestion, type Ingestion } from './ingest/ingestion.js';
 
 /** Everything a request handler or worker may need, built once per process. */
 export interface AppContext {
@@ -21,6 +22,7 @@ export interface AppContext {
   events: DomainEvents;
   metrics: Registry;
   // app-context-fields: one line per capability.
+  ingestion: Ingestion;
 }
 
 export interface App {
@@ -69,6 +71,8 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const metrics = deps.metrics ?? createMetricsRegistry({ defaultMetrics: config.env !== 'test' });
   const closers: Array<() => Promise<void>> = [];
   // app-build: each capability builds its services here and adds them to ctx / closers.
+  const ingestion = createIngestion({ config, log, warehouse, events, metrics });
+  closers.push(() => ingestion.close());
   const ctx: AppContext = {
     config,
     log,
@@ -76,10 +80,12 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
     events,
     metrics,
     // app-context-values: one line per capability.
+    ingestion,
   };
   const routes: Route[] = [
     ...operationalRoutes(ctx, async () => undefined),
     // app-routes: one line per capability.
+    ...ingestion.routes,
   ];
   return {
     ctx,
