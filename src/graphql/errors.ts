@@ -4,6 +4,14 @@
  * generic message, and is logged in full on the server.
  */
 import { GraphQLError } from 'graphql';
+
+/**
+ * graphql ships CommonJS and ESM builds and CommonJS plugins (graphql-armor) load the other one,
+ * so `instanceof GraphQLError` is unreliable here: recognise one by shape.
+ */
+function asGraphQLError(e: unknown): GraphQLError | undefined {
+  return e instanceof GraphQLError || (e instanceof Error && e.name === 'GraphQLError' && 'extensions' in e) ? (e as GraphQLError) : undefined;
+}
 import type { Logger } from '../log.js';
 import { isShipcastError, type ErrorCode } from '../errors.js';
 
@@ -14,7 +22,7 @@ export function apiError(code: ErrorCode, message: string, extra: Record<string,
 /** The `maskError` function for graphql-yoga. */
 export function createErrorMasker(log: Logger): (error: unknown, message: string) => Error {
   return (error, message) => {
-    const graphqlError = error instanceof GraphQLError ? error : undefined;
+    const graphqlError = asGraphQLError(error);
     const original = graphqlError ? graphqlError.originalError : error;
     if (isShipcastError(original)) {
       const internal = original.code === 'INTERNAL';
@@ -25,7 +33,7 @@ export function createErrorMasker(log: Logger): (error: unknown, message: string
         extensions: { code: original.code, ...(original.field && !internal ? { field: original.field } : {}) },
       });
     }
-    if (graphqlError && (original === undefined || original instanceof GraphQLError)) {
+    if (graphqlError && (original === undefined || original === null || asGraphQLError(original))) {
       // Validation, parse and limit errors are the client's: keep them, and give each a code.
       if (graphqlError.extensions.code !== undefined) return graphqlError;
       return new GraphQLError(graphqlError.message, {

@@ -42,7 +42,7 @@ export interface GraphQLLimits {
 
 export const DEFAULT_LIMITS: GraphQLLimits = {
   maxDepth: 10,
-  maxCost: 5000,
+  maxCost: 10_000,
   maxAliases: 15,
   maxTokens: 2500,
   maxDirectives: 10,
