@@ -1,0 +1,167 @@
+import crypto from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { EtaPredictor } from '../domain/eta.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { ShipcastError } from '../errors.js';
+import { URGENT_KINDS, classifyStream, resolveLocale, type EmailKind, type EmailLocale, type EmailOffer, type EmailStream } from './kinds.js';
+import { DEFAULT_QUIET_HOURS, releaseTime, type QuietHours } from './format.js';
+import { blockedReason, loadShipmentContexts, shipmentIdForTracking } from './recipients.js';
+import { insertOnce, latestFor, type OutboxStatus } from './outbox-store.js';
+import { composeEmail, type ComposeDeps } from './compose.js';
+import type { EmailMetrics } from './email-metrics.js';
+
+export interface EnqueueRequest {
+  shipmentId: string;
+  kind: EmailKind;
+  /** The milestone behind it, or `manual`. */
+  trigger: string;
+  /** (shipment, kind, milestone…): a second request with the same key returns the first message. */
+  idempotencyKey: string;
+  /** An offer makes the message promotional, which needs recorded consent. */
+  offer?: EmailOffer | null;
+}
+
+/** A message as callers see it. */
+export interface QueuedMessage {
+  id: string;
+  kind: EmailKind;
+  stream: EmailStream;
+  status: OutboxStatus;
+  /** Why it is suppressed, refused, failed or waiting for a retry. */
+  reason: string | null;
+  /** False when the idempotency key already existed and the earlier message was returned. */
+  created: boolean;
+}
+
+export interface EmailPreview {
+  kind: EmailKind;
+  stream: EmailStream;
+  locale: EmailLocale;
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+  tags: string[];
+  modelVersion?: string;
+  window?: { p10: Date; p50: Date; p90: Date };
+}
+
+export interface EmailServiceDeps {
+  warehouse: Warehouse;
+  compose: Omit<ComposeDeps, 'now'>;
+  predictor?: EtaPredictor;
+  log: Logger;
+  metrics?: EmailMetrics;
+  /** Provider name stored on each message (`outbox` or `mailgun`). */
+  provider: string;
+  quietHours?: QuietHours;
+  /** Called after a message is queued, to wake the worker. */
+  onQueued?: () => void;
+}
+
+export interface EmailService {
+  /**
+   * Records the message in the outbox (exactly once per idempotency key). Suppressed addresses
+   * and missing transactional consent give a `suppressed`/`refused` message kept with its
+   * reason; a promotional message without recorded consent is recorded as refused and throws
+   * CONSENT_REQUIRED.
+   */
+  enqueue(req: EnqueueRequest, now?: Date): Promise<QueuedMessage>;
+  /** Idempotent per (shipment, kind) unless `resend`: returns the existing message when there is one. */
+  sendTransactional(trackingNumber: string, kind: EmailKind, opts?: { resend?: boolean }): Promise<QueuedMessage>;
+  /** Renders what would be sent now, without recording anything. */
+  preview(req: { trackingNumber: string; kind: EmailKind; locale?: EmailLocale; offer?: EmailOffer | null }, now?: Date): Promise<EmailPreview>;
+}
+
+export function createEmailService(deps: EmailServiceDeps): EmailService {
+  const { warehouse: wh } = deps;
+  const quiet = deps.quietHours ?? DEFAULT_QUIET_HOURS;
+
+  const requireShipment = async (trackingNumber: string): Promise<string> => {
+    const id = await shipmentIdForTracking(wh, trackingNumber);
+    if (!id) throw new ShipcastError('NOT_FOUND', `trackingNumber: no shipment with tracking number ${trackingNumber}`, { field: 'trackingNumber' });
+    return id;
+  };
+
+  const service: EmailService = {
+    async enqueue(req, now = new Date()) {
+      const ctx = (await loadShipmentContexts(wh, [req.shipmentId])).get(req.shipmentId);
+      if (!ctx) throw new ShipcastError('NOT_FOUND', `shipmentId: unknown shipment ${req.shipmentId}`, { field: 'shipmentId' });
+      const stream = classifyStream({ offer: req.offer });
+      let status: OutboxStatus = 'queued';
+      let reason: string | null = null;
+      const blocked = stream === 'promotional' && !deps.compose.senders.promotional
+        ? 'no promotional sending domain configured (MAILGUN_PROMO_DOMAIN)'
+        : await blockedReason(wh, ctx, stream);
+      if (blocked) {
+        status = blocked.startsWith('suppressed') ? 'suppressed' : 'refused';
+        reason = blocked;
+      }
+      const urgent = stream === 'transactional' && URGENT_KINDS.has(req.kind);
+      const { row, created } = await insertOnce(
+        wh,
+        {
+          messageId: crypto.randomUUID(),
+          idempotencyKey: req.idempotencyKey,
+          shipmentId: ctx.shipmentId,
+          orderId: ctx.orderId,
+          customerId: ctx.customerId,
+          kind: req.kind,
+          stream,
+          locale: resolveLocale(ctx.locale),
+          toAddress: ctx.email ? ctx.email.trim().toLowerCase() : null,
+          trigger: req.trigger,
+          offer: req.offer ?? null,
+          status,
+          nextAttemptAt: urgent ? now : releaseTime(now, ctx.timeZone, quiet),
+          reason,
+          provider: deps.provider,
+        },
+        now,
+      );
+      if (created) {
+        deps.metrics?.enqueued.inc({ kind: req.kind, stream, status });
+        deps.log.info({ messageId: row.messageId, kind: req.kind, stream, status, trigger: req.trigger }, 'email enqueued');
+        if (status === 'queued') deps.onQueued?.();
+      }
+      if (created && status === 'refused' && stream === 'promotional') {
+        throw new ShipcastError('CONSENT_REQUIRED', `offer: ${reason}`, { field: 'offer', details: { messageId: row.messageId } });
+      }
+      return { id: row.messageId, kind: row.kind, stream: row.stream, status: row.status, reason: row.lastError, created };
+    },
+
+    async sendTransactional(trackingNumber, kind, opts = {}) {
+      const shipmentId = await requireShipment(trackingNumber);
+      if (!opts.resend) {
+        const existing = await latestFor(wh, shipmentId, kind);
+        if (existing) return { id: existing.messageId, kind: existing.kind, stream: existing.stream, status: existing.status, reason: existing.lastError, created: false };
+      }
+      const key = opts.resend ? `${shipmentId}|${kind}|resend|${crypto.randomUUID()}` : `${shipmentId}|${kind}|manual`;
+      return service.enqueue({ shipmentId, kind, trigger: 'manual', idempotencyKey: key });
+    },
+
+    async preview(req, now = new Date()) {
+      const shipmentId = await requireShipment(req.trackingNumber);
+      const ctx = (await loadShipmentContexts(wh, [shipmentId])).get(shipmentId);
+      if (!ctx) throw new ShipcastError('NOT_FOUND', `trackingNumber: no order for tracking number ${req.trackingNumber}`, { field: 'trackingNumber' });
+      let prediction;
+      if (deps.predictor) {
+        try {
+          prediction = (await deps.predictor.predict([shipmentId], now)).get(shipmentId);
+        } catch (err) {
+          deps.log.warn({ err }, 'ETA prediction failed during preview');
+        }
+      }
+      const stream = classifyStream({ offer: req.offer });
+      const composed = composeEmail(
+        { messageId: 'preview', kind: req.kind, stream, trigger: req.kind === 'delay' ? 'delayed' : 'manual', offer: req.offer, ctx, prediction, locale: req.locale },
+        { ...deps.compose, now },
+      );
+      const e = composed.email;
+      return { kind: req.kind, stream, locale: composed.locale, from: e.from, to: e.to, subject: e.subject, html: e.html, text: e.text, headers: e.headers, tags: e.tags, modelVersion: composed.modelVersion, window: composed.window };
+    },
+  };
+  return service;
+}

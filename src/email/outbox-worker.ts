@@ -1,0 +1,169 @@
+import type { Logger } from '../log.js';
+import type { EtaPredictor, EtaPrediction } from '../domain/eta.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { blockedReason, loadShipmentContexts } from './recipients.js';
+import { claimDue, recordOutcomes, requeueInterrupted, type Outcome, type OutboxRow } from './outbox-store.js';
+import { composeEmail, type ComposeDeps } from './compose.js';
+import { SendFailure, type Mailer } from './mailers/mailer.js';
+import type { EmailMetrics } from './email-metrics.js';
+
+export interface WorkerOptions {
+  /** Rows claimed per round. */
+  batchSize?: number;
+  /** Concurrent provider requests. */
+  concurrency?: number;
+  /** Idle poll interval; enqueueing wakes the worker sooner. */
+  pollMs?: number;
+  /** Attempts before a retryable failure becomes permanent. */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt (with jitter) up to `backoffMaxMs`. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+export interface OutboxWorkerDeps {
+  warehouse: Warehouse;
+  mailer: Mailer;
+  compose: Omit<ComposeDeps, 'now'>;
+  predictor?: EtaPredictor;
+  log: Logger;
+  metrics?: EmailMetrics;
+}
+
+/** Drains the outbox: claims due rows, renders them with the ETA at send time, sends, records. */
+export interface OutboxWorker {
+  /** Requeues rows a dead process left in `sending`, then polls until `stop()`. */
+  start(): Promise<void>;
+  /** Finishes the round in progress and stops. */
+  stop(): Promise<void>;
+  /** Asks a sleeping worker to look for due rows now. */
+  wake(): void;
+  /** One round: claim, send, record. Returns how many rows it handled. */
+  runOnce(now?: Date): Promise<number>;
+}
+
+/** Exponential backoff with full jitter in [delay/2, delay]. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const delay = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(delay / 2 + (random() * delay) / 2);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
+export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions = {}): OutboxWorker {
+  const batchSize = opts.batchSize ?? 64;
+  const concurrency = opts.concurrency ?? 8;
+  const pollMs = opts.pollMs ?? 1000;
+  const maxAttempts = opts.maxAttempts ?? 8;
+  const baseMs = opts.backoffBaseMs ?? 2000;
+  const maxMs = opts.backoffMaxMs ?? 10 * 60_000;
+  const { warehouse: wh, mailer, log } = deps;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  /** Set from a provider's Retry-After: the whole stream is rate limited, not just one message. */
+  let pausedUntil = 0;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      sleeper = { timer: setTimeout(resolve, ms), resolve };
+    }).finally(() => (sleeper = undefined));
+
+  const predictions = async (rows: OutboxRow[], now: Date): Promise<Map<string, EtaPrediction>> => {
+    if (!deps.predictor) return new Map();
+    try {
+      return await deps.predictor.predict(rows.map((r) => r.shipmentId), now);
+    } catch (err) {
+      // An email with the promised date beats no email; the live-ETA image catches up at open time.
+      log.warn({ err }, 'ETA prediction failed; composing with the promised date');
+      return new Map();
+    }
+  };
+
+  const attempt = async (row: OutboxRow, ctxs: Awaited<ReturnType<typeof loadShipmentContexts>>, preds: Map<string, EtaPrediction>, now: Date): Promise<Outcome> => {
+    const ctx = ctxs.get(row.shipmentId);
+    if (!ctx) return { messageId: row.messageId, status: 'failed', reason: 'shipment no longer exists' };
+    // Consent and suppressions can change between enqueue and send (a bounce, an unsubscribe).
+    const blocked = await blockedReason(wh, ctx, row.stream);
+    if (blocked) return { messageId: row.messageId, status: blocked.startsWith('suppressed') ? 'suppressed' : 'refused', reason: blocked };
+    let composed;
+    try {
+      composed = composeEmail(
+        { messageId: row.messageId, kind: row.kind, stream: row.stream, trigger: row.trigger, offer: row.offer, ctx, prediction: preds.get(row.shipmentId), locale: row.locale },
+        { ...deps.compose, now },
+      );
+    } catch (err) {
+      return { messageId: row.messageId, status: 'failed', reason: `compose: ${(err as Error).message}` };
+    }
+    try {
+      const res = await mailer.send(composed.email);
+      deps.metrics?.sent.inc({ kind: row.kind, stream: row.stream, provider: res.provider });
+      return { messageId: row.messageId, status: 'sent', provider: res.provider, providerMessageId: res.providerMessageId, subject: composed.email.subject, modelVersion: composed.modelVersion, window: composed.window };
+    } catch (err) {
+      const f = err instanceof SendFailure ? err : new SendFailure((err as Error).message ?? String(err), false);
+      if (f.retryable && row.attempts < maxAttempts) {
+        const wait = Math.max(f.retryAfterMs ?? 0, backoffMs(row.attempts, baseMs, maxMs));
+        if (f.retryAfterMs !== undefined) pausedUntil = Math.max(pausedUntil, Date.now() + f.retryAfterMs);
+        deps.metrics?.retried.inc({ kind: row.kind, status: String(f.status ?? 'network') });
+        log.warn({ messageId: row.messageId, status: f.status, attempt: row.attempts, waitMs: wait }, 'email send failed; will retry');
+        return { messageId: row.messageId, status: 'queued', retryAt: new Date(now.getTime() + wait), reason: f.message };
+      }
+      deps.metrics?.failed.inc({ kind: row.kind, stream: row.stream });
+      log.error({ messageId: row.messageId, status: f.status, attempts: row.attempts }, 'email send failed permanently');
+      return { messageId: row.messageId, status: 'failed', reason: f.message, subject: composed.email.subject };
+    }
+  };
+
+  const runOnce = async (now: Date = new Date()): Promise<number> => {
+    if (Date.now() < pausedUntil) return 0;
+    const rows = await claimDue(wh, now, batchSize);
+    if (rows.length === 0) return 0;
+    const [ctxs, preds] = await Promise.all([loadShipmentContexts(wh, rows.map((r) => r.shipmentId)), predictions(rows, now)]);
+    const outcomes = await mapLimit(rows, concurrency, (row) => attempt(row, ctxs, preds, now));
+    await recordOutcomes(wh, outcomes, new Date());
+    return rows.length;
+  };
+
+  return {
+    runOnce,
+    wake() {
+      if (sleeper) {
+        clearTimeout(sleeper.timer);
+        sleeper.resolve();
+      }
+    },
+    async start() {
+      if (running) return;
+      running = true;
+      const requeued = await requeueInterrupted(wh, new Date());
+      if (requeued > 0) log.warn({ requeued }, 'requeued emails interrupted by a previous shutdown');
+      loop = (async () => {
+        while (running) {
+          let handled = 0;
+          try {
+            handled = await runOnce();
+          } catch (err) {
+            log.error({ err }, 'email outbox round failed');
+          }
+          if (running && handled === 0) await sleep(Math.max(10, Math.min(pollMs, pausedUntil - Date.now() > 0 ? pausedUntil - Date.now() : pollMs)));
+        }
+      })();
+    },
+    async stop() {
+      running = false;
+      this.wake();
+      await loop;
+    },
+  };
+}
