@@ -1,0 +1,79 @@
+/**
+ * The GraphQL capability as the app composes it: key store, training-job runner and server,
+ * mounted at `/graphql`.
+ */
+import path from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import type { DomainEvents } from '../domain/events.js';
+import type { EtaPredictor } from '../domain/eta.js';
+import type { ModelStore } from '../domain/models.js';
+import type { Route } from '../http/router.js';
+import { createApiKeyStore, type ApiKeyStore } from '../auth/api-keys.js';
+import { createTrainingJobs, type TrainFn, type TrainingJobs } from './training-jobs.js';
+import { loadPersistedOperations } from './persisted-operations.js';
+import { createGraphQLServer, type GraphQLServer } from './server.js';
+import type { Resolvers } from './generated/resolvers-types.js';
+
+export interface GraphQLApiDeps {
+  config: Config;
+  log: Logger;
+  warehouse: Warehouse;
+  events: DomainEvents;
+  metrics: Registry;
+  predictor: EtaPredictor;
+  models: ModelStore;
+  /** Runs one training of a model kind (the ETA capability provides it). */
+  train: TrainFn;
+  /** Resolver maps of other capabilities. */
+  resolvers?: readonly Resolvers[];
+}
+
+export interface GraphQLApi {
+  route: Route;
+  server: GraphQLServer;
+  apiKeys: ApiKeyStore;
+  jobs: TrainingJobs;
+  close(): Promise<void>;
+}
+
+/** Where the persisted-operations manifest is read from. */
+export function persistedOperationsFile(config: Config): string {
+  return path.join(config.dataDir, 'persisted-operations.json');
+}
+
+export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi> {
+  const { config, log, warehouse, events, predictor, models } = deps;
+  const apiKeys = createApiKeyStore(warehouse);
+  const jobs = await createTrainingJobs({
+    warehouse,
+    train: deps.train,
+    log,
+    onSucceeded: async (kind) => {
+      if (kind === 'eta') await predictor.reload();
+    },
+  });
+  const persistedOperations = loadPersistedOperations(persistedOperationsFile(config));
+  if (config.http.persistedOnly && persistedOperations.size === 0) {
+    log.warn({ file: persistedOperationsFile(config) }, 'persisted-only mode with no persisted operations: every operation will be refused');
+  }
+  const server = createGraphQLServer(
+    { services: { warehouse, log, events, predictor, models, jobs }, apiKeys, log },
+    {
+      graphiql: config.env === 'development',
+      persistedOnly: config.http.persistedOnly,
+      persistedOperations,
+      resolvers: deps.resolvers,
+      metrics: deps.metrics,
+    },
+  );
+  return {
+    route: { method: '*', path: '/graphql', handler: server.handler },
+    server,
+    apiKeys,
+    jobs,
+    close: () => jobs.close(),
+  };
+}
