@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EtaPrediction, EtaPredictor } from '../../src/domain/eta.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
-import { listen, type RunningServer } from '../../src/http/router.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config.js';
 
 /** One request as the fake Mailgun saw it: every multipart field, repeated ones as arrays. */
@@ -22,27 +23,40 @@ export interface FakeMailgun {
   close(): Promise<void>;
 }
 
-/** A Mailgun-compatible `POST /v3/:domain/messages` on 127.0.0.1:0 that records each multipart request. */
+/**
+ * A Mailgun-compatible `POST /v3/:domain/messages` on 127.0.0.1:0 that records each multipart
+ * request, parsed with the platform's `Request.formData()` (which keeps repeated fields).
+ */
 export async function startFakeMailgun(): Promise<FakeMailgun> {
   const requests: RecordedRequest[] = [];
   const script: FakeMailgun['script'] = [];
   let n = 0;
-  const server: RunningServer = await listen(
-    async (req) => {
-      const url = new URL(req.url);
-      if (req.method !== 'POST' || !/^\/v3\/[^/]+\/messages$/.test(url.pathname)) return Response.json({ message: 'not found' }, { status: 404 });
-      const form = await req.formData();
-      const fields: Record<string, string[]> = {};
-      for (const [k, v] of form.entries()) (fields[k] ??= []).push(typeof v === 'string' ? v : await v.text());
-      requests.push({ path: url.pathname, authorization: req.headers.get('authorization'), fields, at: Date.now() });
-      const next = script.shift();
-      if (next) return Response.json(next.body ?? { message: `scripted ${next.status}` }, { status: next.status, headers: next.headers });
-      n += 1;
-      return Response.json({ id: `<fake-${n}@mailgun.test>`, message: 'Queued. Thank you.' });
-    },
-    { host: '127.0.0.1', port: 0 },
-  );
-  return { url: server.url, requests, script, close: () => server.close() };
+  const server = http.createServer(async (req, res) => {
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'POST' || !/^\/v3\/[^/]+\/messages$/.test(path)) return send(404, { message: 'not found' });
+    const form = await new Request('http://fake.mailgun/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: Buffer.concat(chunks) }).formData();
+    const fields: Record<string, string[]> = {};
+    for (const [k, v] of form.entries()) (fields[k] ??= []).push(typeof v === 'string' ? v : await v.text());
+    requests.push({ path, authorization: req.headers.authorization ?? null, fields, at: Date.now() });
+    const next = script.shift();
+    if (next) return send(next.status, next.body ?? { message: `scripted ${next.status}` }, next.headers);
+    n += 1;
+    return send(200, { id: `<fake-${n}@mailgun.test>`, message: 'Queued. Thank you.' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    script,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
 }
 
 export function tempDir(prefix: string): string {
@@ -68,7 +82,7 @@ export interface SeedOptions {
 /** Inserts one customer, order and shipment; returns the ids. */
 export async function seedShipment(wh: Warehouse, o: SeedOptions = {}): Promise<{ shipmentId: string; trackingNumber: string; customerId: string }> {
   const shipmentId = o.shipmentId ?? 'shp_1';
-  const trackingNumber = o.trackingNumber ?? `TRK${shipmentId}`;
+  const trackingNumber = o.trackingNumber ?? `BR-${shipmentId.replace(/\W/g, "").toUpperCase()}`;
   const customerId = `cus_${shipmentId}`;
   const orderId = `ord_${shipmentId}`;
   await wh.run(

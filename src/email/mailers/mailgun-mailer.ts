@@ -56,8 +56,9 @@ export function createMailgunMailer(opts: MailgunMailerOptions): Mailer {
         const err = e as { status?: number; message?: string; details?: string };
         const status = typeof err.status === 'number' ? err.status : undefined;
         const reason = `mailgun ${status ?? 'network error'}: ${err.details || err.message || String(e)}`;
-        // mailgun.js reports a network failure as status 400 with the socket error code as message.
-        if (status === undefined || (status === 400 && /^(E[A-Z]+|ERR_[A-Z_]+)$/.test(err.message ?? ''))) {
+        // mailgun.js reports a network failure as status 400 with the socket error code (ECONNREFUSED…)
+        // as message; an HTTP 400 carries ERR_BAD_REQUEST or the status text instead.
+        if (status === undefined || (status === 400 && /^(E[A-Z]+|ERR_NETWORK)$/.test(err.message ?? ''))) {
           throw new SendFailure(`mailgun network error: ${err.details || err.message || String(e)}`, true);
         }
         const hint = retryHint && retryHint.status === status ? Math.max(0, retryHint.untilMs - Date.now()) : undefined;
