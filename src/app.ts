@@ -12,6 +12,7 @@ import { DomainEvents } from './domain/events.js';
 import { createMetricsRegistry } from './observability/metrics.js';
 import { createRouter, type FetchHandler, type Route } from './http/router.js';
 // app-imports: one line per capability.
+import { createEmailCapability, type EmailCapability } from './email/email-capability.js';
 import { createIngestion, type Ingestion } from './ingest/ingestion.js';
 
 /** Everything a request handler or worker may need, built once per process. */
@@ -22,6 +23,7 @@ export interface AppContext {
   events: DomainEvents;
   metrics: Registry;
   // app-context-fields: one line per capability.
+  email: EmailCapability;
   ingestion: Ingestion;
 }
 
@@ -71,6 +73,9 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const metrics = deps.metrics ?? createMetricsRegistry({ defaultMetrics: config.env !== 'test' });
   const closers: Array<() => Promise<void>> = [];
   // app-build: each capability builds its services here and adds them to ctx / closers.
+  const email = createEmailCapability({ config, log, warehouse, events, metrics });
+  await email.start();
+  closers.push(() => email.close());
   const ingestion = createIngestion({ config, log, warehouse, events, metrics });
   closers.push(() => ingestion.close());
   const ctx: AppContext = {
@@ -80,11 +85,13 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
     events,
     metrics,
     // app-context-values: one line per capability.
+    email,
     ingestion,
   };
   const routes: Route[] = [
     ...operationalRoutes(ctx, async () => undefined),
     // app-routes: one line per capability.
+    ...email.routes,
     ...ingestion.routes,
   ];
   return {
