@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SqlRunner, Warehouse } from '../warehouse/warehouse.js';
+import { ValidationError } from '../errors.js';
+import { RULES, isEntityName, ENTITY_NAMES, type EntityName } from './entities.js';
+import { readTableSchema } from './table-schema.js';
+import { loadRelation } from './load-relation.js';
+import { openSource } from './sources.js';
+import { sha256File } from './file-hash.js';
+import { sqlString } from './sql-text.js';
+
+/** One step of a load, reported to `onProgress` so a CLI can draw a bar over files. */
+export interface LoadProgress {
+  entity: string;
+  file: string;
+  /** 0-based index of `file` among the files of this load. */
+  fileIndex: number;
+  fileCount: number;
+  phase: 'hashing' | 'loading' | 'done' | 'skipped';
+  /** Counts so far over all files of this load (updated at `done`). */
+  read: number;
+  loaded: number;
+  rejected: number;
+}
+
+export interface LoadOptions {
+  onProgress?: (p: LoadProgress) => void;
+}
+
+/** What happened to one file. */
+export interface FileLoadResult {
+  file: string;
+  sha256: string;
+  read: number;
+  loaded: number;
+  inserted: number;
+  updated: number;
+  rejected: number;
+  skippedAsDuplicateFile: boolean;
+  /** File columns that match no target column (ignored). */
+  ignoredColumns: string[];
+  /** Reject counts keyed `field: reason`. */
+  rejectsByReason: Record<string, number>;
+}
+
+/** Totals of one `loadEntity` call. */
+export interface LoadSummary {
+  entity: EntityName;
+  files: string[];
+  read: number;
+  loaded: number;
+  inserted: number;
+  updated: number;
+  rejected: number;
+  /** Files whose exact bytes were loaded before (by SHA-256) and were therefore skipped; absent when none. */
+  skippedAsDuplicateFile?: string[];
+  rejectsByReason: Record<string, number>;
+  perFile: FileLoadResult[];
+}
+
+/** Expands a file path or glob pattern (via DuckDB's `glob`) to sorted absolute paths. */
+export async function resolveFiles(db: SqlRunner, fileOrGlob: string): Promise<string[]> {
+  const abs = path.resolve(fileOrGlob);
+  if (!/[*?[]/.test(fileOrGlob)) {
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new ValidationError('file', `${fileOrGlob}: no such file`);
+    return [abs];
+  }
+  const rows = await db.all<{ file: string }>(`SELECT file FROM glob(${sqlString(abs)}) ORDER BY file`);
+  if (rows.length === 0) throw new ValidationError('file', `${fileOrGlob}: the pattern matches no file`);
+  return rows.map((r) => r.file);
+}
+
+/** The statuses of the tracking taxonomy, as stored in `tracking_statuses`. */
+export async function readTaxonomy(db: SqlRunner): Promise<string[]> {
+  return (await db.all<{ status: string }>('SELECT status FROM tracking_statuses ORDER BY progress_rank, status')).map((r) => r.status);
+}
+
+/**
+ * Loads CSV, Parquet or JSON/NDJSON file(s) into a canonical table. Every row is cast and checked
+ * in SQL (types, required fields, enums including the tracking status taxonomy, ranges, parseable
+ * timestamps); failures land in `load_rejects` with file, record number, field, reason and the raw
+ * row. Good rows are upserted on the table's primary key. A file whose SHA-256 was already loaded
+ * for this entity is skipped, so re-running a load never duplicates rows. Each file is one
+ * transaction.
+ */
+export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: string, opts: LoadOptions = {}): Promise<LoadSummary> {
+  if (!isEntityName(entity)) throw new ValidationError('entity', `unknown entity ${String(entity)}; expected one of ${ENTITY_NAMES.join(', ')}`);
+  const files = await resolveFiles(wh, fileOrGlob);
+  const schema = await readTableSchema(wh, entity);
+  const taxonomy = await readTaxonomy(wh);
+  const summary: LoadSummary = { entity, files, read: 0, loaded: 0, inserted: 0, updated: 0, rejected: 0, rejectsByReason: {}, perFile: [] };
+  const report = (file: string, fileIndex: number, phase: LoadProgress['phase']): void =>
+    opts.onProgress?.({ entity, file, fileIndex, fileCount: files.length, phase, read: summary.read, loaded: summary.loaded, rejected: summary.rejected });
+
+  for (const [i, file] of files.entries()) {
+    report(file, i, 'hashing');
+    const sha256 = await sha256File(file);
+    const result = await wh.transaction(async (tx): Promise<FileLoadResult> => {
+      const seen = await tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
+      const base = { file, sha256, ignoredColumns: [] as string[], rejectsByReason: {} };
+      if (seen) return { ...base, read: 0, loaded: 0, inserted: 0, updated: 0, rejected: 0, skippedAsDuplicateFile: true };
+      report(file, i, 'loading');
+      // Rejects describe the latest load of a file; a corrected file replaces them.
+      await tx.run('DELETE FROM load_rejects WHERE entity = $1 AND file = $2', [entity, file]);
+      const opened = await openSource(tx, entity, file, schema);
+      try {
+        const r = await loadRelation(tx, { entity, file, schema, rules: RULES[entity] ?? {}, taxonomy, source: opened.source });
+        const rejected = r.rejected + opened.unparsed;
+        const read = r.read + opened.unparsed;
+        await tx.run(
+          'INSERT INTO load_files (entity, file, sha256, rows_read, rows_loaded, rows_rejected) VALUES ($1, $2, $3, $4, $5, $6)',
+          [entity, file, sha256, read, r.loaded, rejected],
+        );
+        return { ...base, read, loaded: r.loaded, inserted: r.inserted, updated: r.updated, rejected, skippedAsDuplicateFile: false, ignoredColumns: opened.ignoredColumns, rejectsByReason: r.rejectsByReason };
+      } finally {
+        // On failure the transaction rolls the temp objects back; don't mask the original error.
+        await opened.close().catch(() => undefined);
+      }
+    });
+    summary.perFile.push(result);
+    summary.read += result.read;
+    summary.loaded += result.loaded;
+    summary.inserted += result.inserted;
+    summary.updated += result.updated;
+    summary.rejected += result.rejected;
+    for (const [k, v] of Object.entries(result.rejectsByReason)) summary.rejectsByReason[k] = (summary.rejectsByReason[k] ?? 0) + v;
+    if (result.skippedAsDuplicateFile) (summary.skippedAsDuplicateFile ??= []).push(file);
+    report(file, i, result.skippedAsDuplicateFile ? 'skipped' : 'done');
+  }
+  return summary;
+}

@@ -1,0 +1,167 @@
+/**
+ * Turns a data file into a `RelationSource` through DuckDB's own readers (read_csv, read_parquet,
+ * read_json_objects), mapping its columns to a target table's columns case-insensitively.
+ */
+import path from 'node:path';
+import type { SqlRunner } from '../warehouse/warehouse.js';
+import type { TableSchema } from './table-schema.js';
+import type { RelationSource } from './load-relation.js';
+import type { SourceColumn } from './validation-sql.js';
+import { ValidationError } from '../errors.js';
+import { sqlIdent, sqlString } from './sql-text.js';
+import { tempName } from './load-relation.js';
+
+export type FileFormat = 'csv' | 'parquet' | 'json';
+
+/** The reader for a file, from its extension (compressed `.gz`/`.zst` variants included). */
+export function detectFormat(file: string): FileFormat {
+  const base = path.basename(file).toLowerCase().replace(/\.(gz|zst)$/, '');
+  if (/\.(csv|tsv|txt)$/.test(base)) return 'csv';
+  if (/\.(parquet|pq)$/.test(base)) return 'parquet';
+  if (/\.(json|ndjson|jsonl)$/.test(base)) return 'json';
+  throw new ValidationError('file', `${file}: unknown format; use .csv, .tsv, .parquet, .json, .ndjson or .jsonl`);
+}
+
+/** A source opened on the loading connection; `close` drops its temp objects. */
+export interface OpenedSource {
+  source: RelationSource;
+  /** Rows the reader itself could not parse (CSV only), already written to `load_rejects`. */
+  unparsed: number;
+  /** File columns that match no column of the target table (ignored). */
+  ignoredColumns: string[];
+  close(): Promise<void>;
+}
+
+/** Matches described file columns to target columns (case-insensitive); throws when a required column is absent. */
+export function matchColumns(
+  entity: string,
+  file: string,
+  schema: TableSchema,
+  fileColumns: readonly { name: string; type: string }[],
+  expr: (fileColumn: string) => string,
+): { columns: Map<string, SourceColumn>; ignored: string[] } {
+  const byLower = new Map(fileColumns.map((c) => [c.name.trim().toLowerCase(), c]));
+  const columns = new Map<string, SourceColumn>();
+  for (const col of schema.columns) {
+    const fc = byLower.get(col.name.toLowerCase());
+    if (fc) columns.set(col.name, { expr: expr(fc.name), type: fc.type });
+    else if (col.notNull && col.defaultSql === null) {
+      throw new ValidationError(`${entity}.${col.name}`, `${file} has no column ${col.name}, which is required`);
+    }
+  }
+  const known = new Set(schema.columns.map((c) => c.name.toLowerCase()));
+  return { columns, ignored: fileColumns.map((c) => c.name).filter((n) => !known.has(n.trim().toLowerCase())) };
+}
+
+function structPack(cols: readonly { name: string }[], prefix = ''): string {
+  return `to_json(struct_pack(${cols.map((c) => `${sqlIdent(c.name)} := ${prefix}${sqlIdent(c.name)}`).join(', ')}))`;
+}
+
+/**
+ * SQL for the 1-based record number of a raw temp table's rows. DuckDB preserves insertion order
+ * in a CTAS, so rowids follow the file; a table created inside a transaction numbers its rows from
+ * a large transaction-local base, hence the offset.
+ */
+async function recordNumberSql(tx: SqlRunner, raw: string): Promise<(alias?: string) => string> {
+  const r = await tx.one<{ m: string | null }>(`SELECT CAST(min(rowid) AS VARCHAR) AS m FROM ${raw}`);
+  const base = r?.m ?? '0';
+  return (alias) => `(${alias ? `${alias}.` : ''}rowid - ${base} + 1)`;
+}
+
+/**
+ * Opens `file` for loading into `schema.table`. CSV is read as text (every value is then cast
+ * and checked by the validator, so one bad cell rejects one row, not the file), with unparsable
+ * lines captured through DuckDB's reject store; Parquet is read typed in place; JSON/NDJSON is read
+ * as one object per record. Must run inside the loading transaction.
+ */
+export async function openSource(tx: SqlRunner, entity: string, file: string, schema: TableSchema): Promise<OpenedSource> {
+  const format = detectFormat(file);
+  const lit = sqlString(file);
+  if (format === 'parquet') {
+    const desc = await tx.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${lit})`);
+    const fileCols = desc.map((d) => ({ name: d.column_name, type: d.column_type }));
+    const { columns, ignored } = matchColumns(entity, file, schema, fileCols, sqlIdent);
+    return {
+      source: { from: `read_parquet(${lit}, file_row_number = true)`, line: 'file_row_number + 1', rawJson: structPack(fileCols), columns },
+      unparsed: 0,
+      ignoredColumns: ignored,
+      close: async () => undefined,
+    };
+  }
+  const raw = tempName('raw');
+  if (format === 'json') {
+    await tx.run(`CREATE TEMP TABLE ${raw} AS SELECT json FROM read_json_objects(${lit}, format = 'auto')`);
+    const line = (await recordNumberSql(tx, raw))();
+    const columns = new Map<string, SourceColumn>();
+    for (const c of schema.columns) {
+      columns.set(c.name, c.type === 'JSON'
+        ? { expr: `(json -> ${sqlString(c.name)})`, type: 'JSON' }
+        : { expr: `(json ->> ${sqlString(c.name)})`, type: 'VARCHAR' });
+    }
+    return {
+      source: { from: raw, line, rawJson: 'json', columns },
+      unparsed: 0,
+      ignoredColumns: [],
+      close: () => tx.run(`DROP TABLE IF EXISTS ${raw}`),
+    };
+  }
+  const csv = await readCsvToTemp(tx, entity, file);
+  try {
+    const { columns, ignored } = matchColumns(entity, file, schema, csv.columns, sqlIdent);
+    return {
+      source: { from: csv.table, line: csv.line(), rawJson: structPack(csv.columns), columns },
+      unparsed: csv.unparsed,
+      ignoredColumns: ignored,
+      close: csv.close,
+    };
+  } catch (e) {
+    await csv.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** A CSV file read as text into a temp table. */
+export interface RawCsv {
+  table: string;
+  columns: { name: string; type: string }[];
+  /** SQL for the 1-based record number of a row of `table` (referenced as `alias` when given). */
+  line(alias?: string): string;
+  /** Lines the CSV reader could not parse, already written to `load_rejects` under `entity`. */
+  unparsed: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads a CSV (RFC-4180: quoted fields may hold delimiters and newlines) as all-text columns into a
+ * temp table. Lines DuckDB cannot parse (wrong column count, unterminated quote) are written to
+ * `load_rejects` with their physical line number instead of failing the file.
+ */
+export async function readCsvToTemp(tx: SqlRunner, entity: string, file: string): Promise<RawCsv> {
+  const raw = tempName('raw');
+  const rejTable = tempName('csv_rej');
+  const rejScan = tempName('csv_scan');
+  const close = () => tx.run(`DROP TABLE IF EXISTS ${raw}; DROP TABLE IF EXISTS ${rejTable}; DROP TABLE IF EXISTS ${rejScan}`);
+  await tx.run(
+    `CREATE TEMP TABLE ${raw} AS SELECT * FROM read_csv(${sqlString(file)}, all_varchar = true, header = true,
+       store_rejects = true, rejects_table = ${sqlString(rejTable)}, rejects_scan = ${sqlString(rejScan)})`,
+  );
+  try {
+    const unparsed = await tx.all<{ Count: number }>(
+      `INSERT INTO load_rejects (entity, file, line, field, reason, raw)
+       SELECT $1, $2, line, column_name, lower(error_type) || ': ' || error_message, to_json(struct_pack(csv_line := csv_line))
+       FROM ${rejTable}`,
+      [entity, file],
+    );
+    const desc = await tx.all<{ column_name: string; column_type: string }>(`DESCRIBE ${raw}`);
+    return {
+      table: raw,
+      columns: desc.map((d) => ({ name: d.column_name, type: d.column_type })),
+      line: await recordNumberSql(tx, raw),
+      unparsed: Number(unparsed[0]?.Count ?? 0),
+      close,
+    };
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
+}
