@@ -53,7 +53,7 @@ interface Pending {
 
 const EVENT_STRUCT = JSON.stringify([
   Object.fromEntries(
-    ['source', 'event_id', 'tracking_number', 'carrier', 'status', 'carrier_status_code', 'description', 'city', 'region', 'country', 'postal_code', 'occurred_at']
+    ['source', 'event_id', 'tracking_number', 'shipment_id', 'carrier', 'status', 'carrier_status_code', 'description', 'city', 'region', 'country', 'postal_code', 'occurred_at']
       .map((k) => [k, 'VARCHAR'])
       .concat([['lat', 'DOUBLE'], ['lng', 'DOUBLE']]),
   ),
@@ -64,19 +64,18 @@ const ADVANCE_STRUCT = JSON.stringify([{ shipment_id: 'VARCHAR', status: 'VARCHA
 const INSERT_EVENTS = `
   INSERT INTO tracking_events (source, event_id, tracking_number, shipment_id, carrier, status, carrier_status_code, description,
                                city, region, country, postal_code, lat, lng, occurred_at, received_at)
-  SELECT b.source, b.event_id, b.tracking_number, s.shipment_id, b.carrier, b.status, b.carrier_status_code, b.description,
-         b.city, b.region, b.country, b.postal_code, b.lat, b.lng, b.occurred_at::TIMESTAMPTZ, $2::TIMESTAMPTZ
-  FROM (SELECT unnest(from_json($1::JSON, '${EVENT_STRUCT}'), recursive := true)) b
-  LEFT JOIN shipments s ON s.tracking_number = b.tracking_number
-  ON CONFLICT DO NOTHING
-  RETURNING source, event_id, shipment_id`;
+  SELECT source, event_id, tracking_number, shipment_id, carrier, status, carrier_status_code, description,
+         city, region, country, postal_code, lat, lng, occurred_at::TIMESTAMPTZ, $2::TIMESTAMPTZ
+  FROM (SELECT unnest(from_json($1::JSON, '${EVENT_STRUCT}'), recursive := true))`;
+
+/** DuckDB's ON CONFLICT path costs several times a plain insert, so it is only the fallback (see `flush`). */
+const INSERT_EVENTS_SKIPPING_DUPLICATES = `${INSERT_EVENTS} ON CONFLICT DO NOTHING RETURNING source, event_id`;
 
 const INSERT_DEAD = `
   INSERT INTO ingest_dead_letters (source, event_id, field, reason, payload, payload_sha256, received_at)
   SELECT source, event_id, field, reason, payload, payload_sha256, $2::TIMESTAMPTZ
   FROM (SELECT unnest(from_json($1::JSON, '${DEAD_STRUCT}'), recursive := true))
-  ON CONFLICT (source, payload_sha256) DO NOTHING
-  RETURNING dead_letter_id`;
+  ON CONFLICT (source, payload_sha256) DO NOTHING`;
 
 /** Statuses at which the carrier has the parcel: the first one sets `shipped_at`. */
 const CARRIER_HAS_IT = "('in_transit','delivery_delayed','out_for_delivery','failed_attempt','available_for_pickup','exception','return_to_sender','delivered')";
@@ -93,12 +92,31 @@ const ADVANCE = `
 
 const key = (source: string, eventId: string) => `${source}\u0000${eventId}`;
 
-function eventRow(e: TrackingEventInput) {
+function eventRow(e: TrackingEventInput, shipmentId: string | null) {
   return {
-    source: e.source, event_id: e.eventId, tracking_number: e.trackingNumber, carrier: e.carrier, status: e.status,
+    source: e.source, event_id: e.eventId, tracking_number: e.trackingNumber, shipment_id: shipmentId, carrier: e.carrier, status: e.status,
     carrier_status_code: e.carrierStatusCode, description: e.description, city: e.city, region: e.region, country: e.country,
     postal_code: e.postalCode, occurred_at: e.occurredAt.toISOString(), lat: e.lat, lng: e.lng,
   };
+}
+
+/** The current state of a shipment, read inside the writing transaction. */
+export interface ShipmentState {
+  shipment_id: string;
+  tracking_number: string;
+  status: string;
+  status_at: Date | null;
+  promised_at: Date | null;
+}
+
+/** Reads shipments by `shipment_id` or `tracking_number` (one statement for the whole batch). */
+export async function loadShipments(tx: SqlRunner, by: 'shipment_id' | 'tracking_number', values: readonly string[]): Promise<ShipmentState[]> {
+  if (values.length === 0) return [];
+  return tx.all<ShipmentState>(
+    `SELECT shipment_id, tracking_number, status, status_at, promised_at FROM shipments
+     WHERE ${by} IN (SELECT unnest(from_json($1::JSON, '["VARCHAR"]')))`,
+    [JSON.stringify([...new Set(values)])],
+  );
 }
 
 /** One candidate status per shipment: the latest event by event time. */
@@ -112,18 +130,10 @@ interface Candidate {
  * Moves each shipment to its candidate status when the candidate is strictly newer (by
  * `occurred_at`) than the shipment's current status, so a late, older scan never moves it back.
  */
-export async function advanceShipments(tx: SqlRunner, candidates: readonly Candidate[], now: Date): Promise<StatusChange[]> {
-  if (candidates.length === 0) return [];
-  const ids = JSON.stringify(candidates.map((c) => c.shipmentId));
-  const current = await tx.all<{ shipment_id: string; tracking_number: string; status: string; status_at: Date | null; promised_at: Date | null }>(
-    `SELECT shipment_id, tracking_number, status, status_at, promised_at FROM shipments
-     WHERE shipment_id IN (SELECT unnest(from_json($1::JSON, '["VARCHAR"]')))`,
-    [ids],
-  );
-  const byId = new Map(current.map((r) => [r.shipment_id, r]));
+export async function advanceShipments(tx: SqlRunner, candidates: readonly Candidate[], current: ReadonlyMap<string, ShipmentState>, now: Date): Promise<StatusChange[]> {
   const changes: StatusChange[] = [];
   for (const c of candidates) {
-    const cur = byId.get(c.shipmentId);
+    const cur = current.get(c.shipmentId);
     if (!cur) continue;
     if (cur.status_at !== null && c.event.occurredAt.getTime() <= cur.status_at.getTime()) continue;
     changes.push({
@@ -146,6 +156,8 @@ function latestPerShipment(items: Array<{ shipmentId: string; event: TrackingEve
   }
   return [...best.values()];
 }
+
+const isDuplicateKey = (e: unknown) => /Constraint Error: Duplicate key/i.test((e as Error)?.message ?? '');
 
 /** Writes tracking events and dead letters with group commit. */
 export class TrackingEventStore {
@@ -196,7 +208,8 @@ export class TrackingEventStore {
         receivedAt: r.received_at,
         event: { source: r.source, eventId: r.event_id, trackingNumber: r.tracking_number, status: r.status, occurredAt: r.occurred_at } as TrackingEventInput,
       }));
-      return advanceShipments(tx, latestPerShipment(items), now);
+      const current = await loadShipments(tx, 'shipment_id', items.map((i) => i.shipmentId));
+      return advanceShipments(tx, latestPerShipment(items), new Map(current.map((r) => [r.shipment_id, r])), now);
     });
     if (changes.length > 0) this.opts.onCommitted?.({ changes, accepted: 0 });
     return changes;
@@ -234,19 +247,30 @@ export class TrackingEventStore {
     for (const c of committed) this.opts.onCommitted?.(c);
   }
 
+  /**
+   * Writes the batch in one transaction. Retried deliveries are rare, so the plain INSERT is tried
+   * first; a duplicate key aborts that transaction and the batch is rewritten with ON CONFLICT.
+   */
   private async flush(batch: Pending[]): Promise<CommittedBatch> {
+    try {
+      return await this.write(batch, false);
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      return this.write(batch, true);
+    }
+  }
+
+  private async write(batch: Pending[], skipDuplicates: boolean): Promise<CommittedBatch> {
     const now = new Date();
     // First occurrence of a (source, event_id) in the batch wins; later ones are duplicates.
     const seen = new Set<string>();
-    const rows: ReturnType<typeof eventRow>[] = [];
-    const owner = new Map<string, { p: Pending; e: TrackingEventInput }>();
+    const unique: Array<{ p: Pending; e: TrackingEventInput }> = [];
     for (const p of batch) {
       for (const e of p.events) {
         const k = key(e.source, e.eventId);
         if (seen.has(k)) continue;
         seen.add(k);
-        owner.set(k, { p, e });
-        rows.push(eventRow(e));
+        unique.push({ p, e });
       }
     }
     const dead = batch.flatMap((p) =>
@@ -255,26 +279,34 @@ export class TrackingEventStore {
         payload_sha256: crypto.createHash('sha256').update(`${r.field}\u0000${r.payload}`).digest('hex'),
       })),
     );
-    const { inserted, changes } = await this.warehouse.transaction(async (tx) => {
-      const ins = rows.length > 0 ? await tx.all<{ source: string; event_id: string; shipment_id: string | null }>(INSERT_EVENTS, [JSON.stringify(rows), now]) : [];
-      if (dead.length > 0) await tx.all(INSERT_DEAD, [JSON.stringify(dead), now]);
-      const items = ins
-        .filter((r) => r.shipment_id !== null)
-        .map((r) => {
-          const o = owner.get(key(r.source, r.event_id))!;
-          return { shipmentId: r.shipment_id!, event: o.e, receivedAt: o.p.receivedAt };
-        });
-      return { inserted: ins, changes: await advanceShipments(tx, latestPerShipment(items), now) };
+    const { stored, changes } = await this.warehouse.transaction(async (tx) => {
+      const shipments = await loadShipments(tx, 'tracking_number', unique.map((u) => u.e.trackingNumber));
+      const byTn = new Map(shipments.map((s) => [s.tracking_number, s]));
+      let stored = unique;
+      if (unique.length > 0) {
+        const rows = JSON.stringify(unique.map((u) => eventRow(u.e, byTn.get(u.e.trackingNumber)?.shipment_id ?? null)));
+        if (skipDuplicates) {
+          const ins = await tx.all<{ source: string; event_id: string }>(INSERT_EVENTS_SKIPPING_DUPLICATES, [rows, now]);
+          const fresh = new Set(ins.map((r) => key(r.source, r.event_id)));
+          stored = unique.filter((u) => fresh.has(key(u.e.source, u.e.eventId)));
+        } else {
+          await tx.run(INSERT_EVENTS, [rows, now]);
+        }
+      }
+      if (dead.length > 0) await tx.run(INSERT_DEAD, [JSON.stringify(dead), now]);
+      const items = stored.flatMap((u) => {
+        const s = byTn.get(u.e.trackingNumber);
+        return s ? [{ shipmentId: s.shipment_id, event: u.e, receivedAt: u.p.receivedAt }] : [];
+      });
+      const current = new Map(shipments.map((s) => [s.shipment_id, s]));
+      return { stored, changes: await advanceShipments(tx, latestPerShipment(items), current, now) };
     });
     const acceptedBy = new Map<Pending, number>();
-    for (const r of inserted) {
-      const p = owner.get(key(r.source, r.event_id))!.p;
-      acceptedBy.set(p, (acceptedBy.get(p) ?? 0) + 1);
-    }
+    for (const u of stored) acceptedBy.set(u.p, (acceptedBy.get(u.p) ?? 0) + 1);
     for (const p of batch) {
       const accepted = acceptedBy.get(p) ?? 0;
       p.resolve({ accepted, duplicates: p.events.length - accepted, deadLettered: p.rejected.length });
     }
-    return { changes, accepted: inserted.length };
+    return { changes, accepted: stored.length };
   }
 }

@@ -62,7 +62,7 @@ export function parseRecord(r: StreamRecord, source: string): { ok: true; event:
   try {
     raw = JSON.parse(r.value);
   } catch (e) {
-    return { ok: false, rejected: { source, eventId: null, field: '(line)', reason: `${r.position}: not valid JSON (${(e as Error).message})`, payload: r.value } };
+    return { ok: false, rejected: { source, eventId: null, field: 'body', reason: `${r.position}: body: not valid JSON (${(e as Error).message})`, payload: r.value } };
   }
   const p = parseCanonicalEvent(raw, source);
   if (!p.ok) p.rejected.reason = `${r.position}: ${p.rejected.reason}`;
