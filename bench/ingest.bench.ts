@@ -125,7 +125,7 @@ export async function scenario(opts: { eventsPerRequest: number; concurrency: nu
 export default async function bench() {
   // The machine is shared: the load average says how contended the two cores were during the run.
   const loadBefore = os.loadavg()[0];
-  const batched = await scenario({ eventsPerRequest: 50, concurrency: 8, seconds: 10 });
+  const batched = await scenario({ eventsPerRequest: 50, concurrency: 6, seconds: 10 });
   const single = await scenario({ eventsPerRequest: 1, concurrency: 16, seconds: 5 });
   return {
     batched,
