@@ -76,6 +76,7 @@ async function child(): Promise<void> {
     (await warehouse.all<{ shipment_id: string; promised_at: Date }>('SELECT shipment_id, promised_at FROM shipments')).map((r) => [r.shipment_id, r.promised_at.getTime()]),
   );
   const log = silentLogger();
+  const predictor = arithmeticPredictor(promises);
   const models: ModelStore = {
     list: async () => [],
     get: async () => undefined,
@@ -88,7 +89,7 @@ async function child(): Promise<void> {
   const apiKeys = createApiKeyStore(warehouse);
   const { key } = await apiKeys.create({ role: 'admin', label: 'bench', ratePerSecond: 1_000_000 });
   const server = createGraphQLServer(
-    { services: { warehouse, log, events: new DomainEvents(), predictor: arithmeticPredictor(promises), models, jobs }, apiKeys, log },
+    { services: { warehouse, log, events: new DomainEvents(), predictor: () => predictor, models, jobs }, apiKeys, log },
     { graphiql: false, persistedOnly: false },
   );
   const srv = await listen(server.handler, { host: '127.0.0.1', port: 0 });

@@ -12,6 +12,8 @@ import { DomainEvents } from './domain/events.js';
 import { createMetricsRegistry } from './observability/metrics.js';
 import { createRouter, type FetchHandler, type Route } from './http/router.js';
 // app-imports: one line per capability.
+import { createGraphQLApi, modelTrainer, type GraphQLApi } from './graphql/api.js';
+import { createFileModelStore } from './ml/registry/file-model-store.js';
 import { createEmailCapability, type EmailCapability } from './email/email-capability.js';
 import { createIngestion, type Ingestion } from './ingest/ingestion.js';
 
@@ -23,6 +25,7 @@ export interface AppContext {
   events: DomainEvents;
   metrics: Registry;
   // app-context-fields: one line per capability.
+  graphql: GraphQLApi;
   email: EmailCapability;
   ingestion: Ingestion;
 }
@@ -73,6 +76,8 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const metrics = deps.metrics ?? createMetricsRegistry({ defaultMetrics: config.env !== 'test' });
   const closers: Array<() => Promise<void>> = [];
   // app-build: each capability builds its services here and adds them to ctx / closers.
+  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
+  closers.push(() => graphql.close());
   const email = createEmailCapability({ config, log, warehouse, events, metrics });
   await email.start();
   closers.push(() => email.close());
@@ -85,12 +90,14 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
     events,
     metrics,
     // app-context-values: one line per capability.
+    graphql,
     email,
     ingestion,
   };
   const routes: Route[] = [
     ...operationalRoutes(ctx, async () => undefined),
     // app-routes: one line per capability.
+    graphql.route,
     ...email.routes,
     ...ingestion.routes,
   ];

@@ -16,6 +16,17 @@ import { createTrainingJobs, type TrainFn, type TrainingJobs } from './training-
 import { loadPersistedOperations } from './persisted-operations.js';
 import { createGraphQLServer, type GraphQLServer } from './server.js';
 import type { Resolvers } from './generated/resolvers-types.js';
+import { trainEta, type TrainEtaDeps } from '../ml/eta/train.js';
+import { ShipcastError } from '../errors.js';
+
+/** The `train` function for `trainModel`: ETA models train in-process; other kinds have no trainer here. */
+export function modelTrainer(deps: TrainEtaDeps): TrainFn {
+  return async (kind) => {
+    if (kind !== 'eta') throw new ShipcastError('BAD_INPUT', `kind: no trainer for ${kind} models in this server`, { field: 'kind' });
+    const { version } = await trainEta(deps);
+    return { version };
+  };
+}
 
 export interface GraphQLApiDeps {
   config: Config;
@@ -23,7 +34,8 @@ export interface GraphQLApiDeps {
   warehouse: Warehouse;
   events: DomainEvents;
   metrics: Registry;
-  predictor: EtaPredictor;
+  /** The app's ETA predictor, read on each use (it may appear after startup); without one, ETA fields answer MODEL_NOT_READY. */
+  predictor?: () => EtaPredictor | undefined;
   models: ModelStore;
   /** Runs one training of a model kind (the ETA capability provides it). */
   train: TrainFn;
@@ -45,14 +57,15 @@ export function persistedOperationsFile(config: Config): string {
 }
 
 export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi> {
-  const { config, log, warehouse, events, predictor, models } = deps;
+  const { config, log, warehouse, events, models } = deps;
+  const predictor = deps.predictor ?? (() => undefined);
   const apiKeys = createApiKeyStore(warehouse);
   const jobs = await createTrainingJobs({
     warehouse,
     train: deps.train,
     log,
     onSucceeded: async (kind) => {
-      if (kind === 'eta') await predictor.reload();
+      if (kind === 'eta') await predictor()?.reload();
     },
   });
   const persistedOperations = loadPersistedOperations(persistedOperationsFile(config));

@@ -5,6 +5,7 @@ import type { DomainEvents } from '../domain/events.js';
 import type { EtaPrediction, EtaPredictor } from '../domain/eta.js';
 import type { ModelStore } from '../domain/models.js';
 import type { Principal } from '../auth/api-keys.js';
+import { ShipcastError } from '../errors.js';
 import type { TrainingJobs } from './training-jobs.js';
 import type { CustomerRecord, OrderRecord, ShipmentRecord, TrackingEventRecord } from './records.js';
 import { customersByIds, eventsByTrackingNumbers, ordersByIds, shipmentsByTrackingNumbers } from './shipment-queries.js';
@@ -14,7 +15,8 @@ export interface GraphQLServices {
   warehouse: Warehouse;
   log: Logger;
   events: DomainEvents;
-  predictor: EtaPredictor;
+  /** The ETA predictor, read on each use; undefined until the app has one (ETA fields then fail with MODEL_NOT_READY). */
+  predictor: () => EtaPredictor | undefined;
   models: ModelStore;
   jobs: TrainingJobs;
 }
@@ -51,6 +53,10 @@ export function createLoaders(s: GraphQLServices, now: Date): Loaders {
       const m = await eventsByTrackingNumbers(db, keys);
       return keys.map((k) => m.get(k) ?? []);
     }),
-    eta: new DataLoader(async (ids) => fromMap(ids, await s.predictor.predict(ids, now))),
+    eta: new DataLoader(async (ids) => {
+      const predictor = s.predictor();
+      if (!predictor) throw new ShipcastError('MODEL_NOT_READY', 'no ETA model is available yet; train one with trainModel(kind: ETA)');
+      return fromMap(ids, await predictor.predict(ids, now));
+    }),
   };
 }

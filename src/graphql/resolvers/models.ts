@@ -18,7 +18,7 @@ export const modelResolvers: Resolvers = {
       const k = toDomainKind(kind);
       await ctx.services.models.activate(k, version);
       // The serving path caches the active model; point it at the new one before answering.
-      if (k === 'eta') await ctx.services.predictor.reload();
+      if (k === 'eta') await ctx.services.predictor()?.reload();
       const info = await ctx.services.models.get(k, version);
       if (!info) throw new ShipcastError('NOT_FOUND', `version: no ${k} model ${version}`, { field: 'version' });
       return info;
