@@ -134,7 +134,8 @@ export interface RawCsv {
 /**
  * Reads a CSV (RFC-4180: quoted fields may hold delimiters and newlines) as all-text columns into a
  * temp table. Lines DuckDB cannot parse (wrong column count, unterminated quote) are written to
- * `load_rejects` with their physical line number instead of failing the file.
+ * `load_rejects` with their physical line number (one reject per line, naming its first bad
+ * column) instead of failing the file.
  */
 export async function readCsvToTemp(tx: SqlRunner, entity: string, file: string): Promise<RawCsv> {
   const raw = tempName('raw');
@@ -148,8 +149,9 @@ export async function readCsvToTemp(tx: SqlRunner, entity: string, file: string)
   try {
     const unparsed = await tx.all<{ Count: number }>(
       `INSERT INTO load_rejects (entity, file, line, field, reason, raw)
-       SELECT $1, $2, line, column_name, lower(error_type) || ': ' || error_message, to_json(struct_pack(csv_line := csv_line))
-       FROM ${rejTable}`,
+       SELECT $1, $2, line, arg_min(column_name, column_idx), arg_min(lower(error_type) || ': ' || error_message, column_idx),
+              to_json(struct_pack(csv_line := any_value(csv_line)))
+       FROM ${rejTable} GROUP BY line`,
       [entity, file],
     );
     const desc = await tx.all<{ column_name: string; column_type: string }>(`DESCRIBE ${raw}`);
