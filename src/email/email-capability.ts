@@ -81,7 +81,7 @@ export function createEmailCapability(deps: EmailCapabilityDeps): EmailCapabilit
   const compose = { renderer: createTemplateRenderer(), signer, senders: sendersFromConfig(config, brand), publicUrl: config.http.publicUrl, brand };
   const worker = createOutboxWorker({ warehouse, mailer, compose, predictor: deps.predictor, log, metrics }, deps.worker);
   const service = createEmailService({ warehouse, compose, predictor: deps.predictor, log, metrics, provider: mailer.name, onQueued: () => worker.wake() });
-  const unsubscribe = subscribeMilestones(deps.events, service, log, deps.workflow ?? DEFAULT_WORKFLOW);
+  const triggers = subscribeMilestones(deps.events, service, log, deps.workflow ?? DEFAULT_WORKFLOW);
   return {
     service,
     worker,
@@ -90,7 +90,7 @@ export function createEmailCapability(deps: EmailCapabilityDeps): EmailCapabilit
     routes: emailRoutes({ warehouse, signer, predictor: deps.predictor, log }),
     start: () => worker.start(),
     async close() {
-      unsubscribe();
+      await triggers.close();
       await worker.stop();
       await mailer.close();
     },

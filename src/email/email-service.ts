@@ -5,8 +5,8 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { ShipcastError } from '../errors.js';
 import { URGENT_KINDS, classifyStream, resolveLocale, type EmailKind, type EmailLocale, type EmailOffer, type EmailStream } from './kinds.js';
 import { DEFAULT_QUIET_HOURS, releaseTime, type QuietHours } from './format.js';
-import { blockedReason, loadShipmentContexts, shipmentIdForTracking } from './recipients.js';
-import { insertOnce, latestFor, type OutboxStatus } from './outbox-store.js';
+import { blockedReason, loadSendPermissions, loadShipmentContexts, shipmentIdForTracking } from './recipients.js';
+import { insertMany, latestFor, type NewMessage, type OutboxStatus } from './outbox-store.js';
 import { composeEmail, type ComposeDeps } from './compose.js';
 import type { EmailMetrics } from './email-metrics.js';
 
@@ -69,6 +69,11 @@ export interface EmailService {
    * CONSENT_REQUIRED.
    */
   enqueue(req: EnqueueRequest, now?: Date): Promise<QueuedMessage>;
+  /**
+   * The batch form (one context query, one permissions query, one transaction): results in
+   * request order; refusals are returned, never thrown. Unknown shipments throw NOT_FOUND.
+   */
+  enqueueMany(reqs: readonly EnqueueRequest[], now?: Date): Promise<QueuedMessage[]>;
   /** Idempotent per (shipment, kind) unless `resend`: returns the existing message when there is one. */
   sendTransactional(trackingNumber: string, kind: EmailKind, opts?: { resend?: boolean }): Promise<QueuedMessage>;
   /** Renders what would be sent now, without recording anything. */
@@ -86,23 +91,21 @@ export function createEmailService(deps: EmailServiceDeps): EmailService {
   };
 
   const service: EmailService = {
-    async enqueue(req, now = new Date()) {
-      const ctx = (await loadShipmentContexts(wh, [req.shipmentId])).get(req.shipmentId);
-      if (!ctx) throw new ShipcastError('NOT_FOUND', `shipmentId: unknown shipment ${req.shipmentId}`, { field: 'shipmentId' });
-      const stream = classifyStream({ offer: req.offer });
-      let status: OutboxStatus = 'queued';
-      let reason: string | null = null;
-      const blocked = stream === 'promotional' && !deps.compose.senders.promotional
-        ? 'no promotional sending domain configured (MAILGUN_PROMO_DOMAIN)'
-        : await blockedReason(wh, ctx, stream);
-      if (blocked) {
-        status = blocked.startsWith('suppressed') ? 'suppressed' : 'refused';
-        reason = blocked;
-      }
-      const urgent = stream === 'transactional' && URGENT_KINDS.has(req.kind);
-      const { row, created } = await insertOnce(
-        wh,
-        {
+    async enqueueMany(reqs, now = new Date()) {
+      if (reqs.length === 0) return [];
+      const ctxs = await loadShipmentContexts(wh, reqs.map((r) => r.shipmentId));
+      const missing = reqs.find((r) => !ctxs.has(r.shipmentId));
+      if (missing) throw new ShipcastError('NOT_FOUND', `shipmentId: unknown shipment ${missing.shipmentId}`, { field: 'shipmentId' });
+      const perms = await loadSendPermissions(wh, [...ctxs.values()]);
+      const messages: NewMessage[] = reqs.map((req) => {
+        const ctx = ctxs.get(req.shipmentId)!;
+        const stream = classifyStream({ offer: req.offer });
+        const blocked = stream === 'promotional' && !deps.compose.senders.promotional
+          ? 'no promotional sending domain configured (MAILGUN_PROMO_DOMAIN)'
+          : blockedReason(ctx, stream, perms);
+        const status: OutboxStatus = !blocked ? 'queued' : blocked.startsWith('suppressed') ? 'suppressed' : 'refused';
+        const urgent = stream === 'transactional' && URGENT_KINDS.has(req.kind);
+        return {
           messageId: crypto.randomUUID(),
           idempotencyKey: req.idempotencyKey,
           shipmentId: ctx.shipmentId,
@@ -116,20 +119,35 @@ export function createEmailService(deps: EmailServiceDeps): EmailService {
           offer: req.offer ?? null,
           status,
           nextAttemptAt: urgent ? now : releaseTime(now, ctx.timeZone, quiet),
-          reason,
+          reason: blocked ?? null,
           provider: deps.provider,
-        },
-        now,
-      );
-      if (created) {
-        deps.metrics?.enqueued.inc({ kind: req.kind, stream, status });
-        deps.log.info({ messageId: row.messageId, kind: req.kind, stream, status, trigger: req.trigger }, 'email enqueued');
-        if (status === 'queued') deps.onQueued?.();
+        };
+      });
+      const stored = await insertMany(wh, messages, now);
+      let queued = false;
+      const seen = new Set<string>();
+      const out = messages.map((m) => {
+        const { row, created: createdByCall } = stored.get(m.idempotencyKey)!;
+        // The same key twice in one batch: only its first occurrence counts as created.
+        const created = createdByCall && row.messageId === m.messageId && !seen.has(m.idempotencyKey);
+        seen.add(m.idempotencyKey);
+        if (created) {
+          deps.metrics?.enqueued.inc({ kind: m.kind, stream: m.stream, status: m.status });
+          deps.log.info({ messageId: row.messageId, kind: m.kind, stream: m.stream, status: m.status, trigger: m.trigger }, 'email enqueued');
+          queued ||= m.status === 'queued';
+        }
+        return { id: row.messageId, kind: row.kind, stream: row.stream, status: row.status, reason: row.lastError, created };
+      });
+      if (queued) deps.onQueued?.();
+      return out;
+    },
+
+    async enqueue(req, now = new Date()) {
+      const [m] = await service.enqueueMany([req], now);
+      if (m.created && m.status === 'refused' && m.stream === 'promotional') {
+        throw new ShipcastError('CONSENT_REQUIRED', `offer: ${m.reason}`, { field: 'offer', details: { messageId: m.id } });
       }
-      if (created && status === 'refused' && stream === 'promotional') {
-        throw new ShipcastError('CONSENT_REQUIRED', `offer: ${reason}`, { field: 'offer', details: { messageId: row.messageId } });
-      }
-      return { id: row.messageId, kind: row.kind, stream: row.stream, status: row.status, reason: row.lastError, created };
+      return m;
     },
 
     async sendTransactional(trackingNumber, kind, opts = {}) {

@@ -1,23 +1,68 @@
 import type { Logger } from '../log.js';
 import type { DomainEvents, ShipmentMilestoneEvent } from '../domain/events.js';
 import { DEFAULT_WORKFLOW, milestoneKey, type EmailWorkflow } from './kinds.js';
-import type { EmailService, QueuedMessage } from './email-service.js';
+import type { EmailService, EnqueueRequest } from './email-service.js';
 
-/**
- * Turns one milestone into its email per the workflow. The idempotency key makes a duplicate or
- * replayed event a no-op that returns the message already queued. Milestones without a rule are
- * ignored (undefined).
- */
-export async function handleMilestone(service: EmailService, e: ShipmentMilestoneEvent, workflow: EmailWorkflow = DEFAULT_WORKFLOW): Promise<QueuedMessage | undefined> {
+/** The enqueue request a milestone maps to under a workflow, or undefined when it sends nothing. */
+export function milestoneRequest(e: ShipmentMilestoneEvent, workflow: EmailWorkflow = DEFAULT_WORKFLOW): EnqueueRequest | undefined {
   const rule = workflow[e.milestone];
   if (!rule) return undefined;
-  return service.enqueue({ shipmentId: e.shipmentId, kind: rule.kind, trigger: e.milestone, idempotencyKey: milestoneKey(e.shipmentId, e.milestone, rule, e.occurredAt) });
+  return { shipmentId: e.shipmentId, kind: rule.kind, trigger: e.milestone, idempotencyKey: milestoneKey(e.shipmentId, e.milestone, rule, e.occurredAt) };
 }
 
-/** Subscribes the email workflow to `shipment.milestone` events; returns the unsubscribe function. */
-export function subscribeMilestones(events: DomainEvents, service: EmailService, log: Logger, workflow: EmailWorkflow = DEFAULT_WORKFLOW): () => void {
-  return events.subscribe('shipment.milestone', async (e) => {
-    const m = await handleMilestone(service, e, workflow);
-    if (m && !m.created) log.debug({ messageId: m.id, milestone: e.milestone, causeId: e.causeId }, 'duplicate milestone; email already queued');
+export interface MilestoneSubscription {
+  /** Enqueues everything buffered so far. */
+  flush(): Promise<void>;
+  /** Stops listening and flushes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Subscribes the email workflow to `shipment.milestone` events. Events arriving within `batchMs`
+ * are enqueued together (an ingest burst becomes one transaction); the idempotency key makes a
+ * duplicate or replayed event a no-op. If a batch fails, each request is retried alone so one bad
+ * event (e.g. an unknown shipment) cannot drop the others; failures are logged with their cause.
+ */
+export function subscribeMilestones(
+  events: DomainEvents,
+  service: EmailService,
+  log: Logger,
+  workflow: EmailWorkflow = DEFAULT_WORKFLOW,
+  opts: { batchMs?: number } = {},
+): MilestoneSubscription {
+  const batchMs = opts.batchMs ?? 5;
+  let pending: EnqueueRequest[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const drain = async (batch: EnqueueRequest[]) => {
+    try {
+      await service.enqueueMany(batch);
+    } catch {
+      for (const req of batch) {
+        await service.enqueue(req).catch((err: unknown) => log.error({ err, key: req.idempotencyKey, trigger: req.trigger }, 'milestone email not enqueued'));
+      }
+    }
+  };
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    if (batch.length > 0) inFlight = inFlight.then(() => drain(batch));
+    return inFlight;
+  };
+  const unsubscribe = events.subscribe('shipment.milestone', (e) => {
+    const req = milestoneRequest(e, workflow);
+    if (!req) return;
+    pending.push(req);
+    timer ??= setTimeout(() => void flush(), batchMs);
   });
+  return {
+    flush,
+    async close() {
+      unsubscribe();
+      await flush();
+    },
+  };
 }

@@ -70,29 +70,63 @@ export interface NewMessage {
   provider: string;
 }
 
+const ph = (n: number, from: number) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
+
+/** Rows per multi-row statement: keeps parameter lists well inside DuckDB's comfort zone. */
+const CHUNK = 200;
+
 /**
- * Inserts the message unless its idempotency key already exists, in one transaction with the
- * check, so concurrent or duplicate triggers create at most one row. Returns the row that holds
- * the key (the new one, or the one that was already there) and whether it was created now.
+ * Inserts the messages whose idempotency keys do not exist yet, in one transaction with the
+ * check, so duplicate or concurrent triggers create at most one row per key. Returns, per key,
+ * the row holding it (new or earlier) and whether it was created by this call.
  */
-export async function insertOnce(wh: Warehouse, m: NewMessage, now: Date): Promise<{ row: OutboxRow; created: boolean }> {
+export async function insertMany(wh: Warehouse, messages: readonly NewMessage[], now: Date): Promise<Map<string, { row: OutboxRow; created: boolean }>> {
+  const unique = [...new Map(messages.map((m) => [m.idempotencyKey, m])).values()];
   return wh.transaction(async (tx) => {
-    const existing = await tx.one<DbRow>(`SELECT ${COLUMNS} FROM email_outbox WHERE idempotency_key = $1`, [m.idempotencyKey]);
-    if (existing) return { row: fromDb(existing), created: false };
-    await tx.run(
-      `INSERT INTO email_outbox (message_id, idempotency_key, shipment_id, kind, stream, locale, to_address, trigger, offer, status, attempts,
-         next_attempt_at, last_error, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11::TIMESTAMPTZ, $12, $13::TIMESTAMPTZ, $13::TIMESTAMPTZ)`,
-      [m.messageId, m.idempotencyKey, m.shipmentId, m.kind, m.stream, m.locale, m.toAddress, m.trigger, m.offer ? JSON.stringify(m.offer) : null,
-        m.status, m.nextAttemptAt, m.reason, now],
-    );
-    await tx.run(
-      `INSERT INTO email_messages (message_id, customer_id, order_id, shipment_id, kind, stream, locale, provider, status, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::TIMESTAMPTZ)`,
-      [m.messageId, m.customerId, m.orderId, m.shipmentId, m.kind, m.stream, m.locale, m.provider, canonicalStatus(m.status), now],
-    );
-    const row = await tx.one<DbRow>(`SELECT ${COLUMNS} FROM email_outbox WHERE message_id = $1`, [m.messageId]);
-    return { row: fromDb(row as DbRow), created: true };
+    const out = new Map<string, { row: OutboxRow; created: boolean }>();
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const keys = unique.slice(i, i + CHUNK).map((m) => m.idempotencyKey);
+      const rows = await tx.all<DbRow>(`SELECT ${COLUMNS} FROM email_outbox WHERE idempotency_key IN (${ph(keys.length, 1)})`, keys);
+      for (const r of rows) out.set(r.idempotency_key, { row: fromDb(r), created: false });
+    }
+    const fresh = unique.filter((m) => !out.has(m.idempotencyKey));
+    for (let i = 0; i < fresh.length; i += CHUNK) {
+      const chunk = fresh.slice(i, i + CHUNK);
+      const outboxParams: (string | number | Date | null)[] = [];
+      const outboxValues = chunk.map((m) => {
+        const base = outboxParams.length;
+        outboxParams.push(m.messageId, m.idempotencyKey, m.shipmentId, m.kind, m.stream, m.locale, m.toAddress, m.trigger,
+          m.offer ? JSON.stringify(m.offer) : null, m.status, m.nextAttemptAt, m.reason, now);
+        const p = (k: number) => `$${base + k}`;
+        return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, 0, ${p(11)}::TIMESTAMPTZ, ${p(12)}, ${p(13)}::TIMESTAMPTZ, ${p(13)}::TIMESTAMPTZ)`;
+      });
+      await tx.run(
+        `INSERT INTO email_outbox (message_id, idempotency_key, shipment_id, kind, stream, locale, to_address, trigger, offer, status, attempts,
+           next_attempt_at, last_error, created_at, updated_at) VALUES ${outboxValues.join(', ')}`,
+        outboxParams,
+      );
+      const msgParams: (string | Date)[] = [];
+      const msgValues = chunk.map((m) => {
+        const base = msgParams.length;
+        msgParams.push(m.messageId, m.customerId, m.orderId, m.shipmentId, m.kind, m.stream, m.locale, m.provider, canonicalStatus(m.status), now);
+        const p = (k: number) => `$${base + k}`;
+        return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::TIMESTAMPTZ)`;
+      });
+      await tx.run(
+        `INSERT INTO email_messages (message_id, customer_id, order_id, shipment_id, kind, stream, locale, provider, status, created_at) VALUES ${msgValues.join(', ')}`,
+        msgParams,
+      );
+      for (const m of chunk) {
+        out.set(m.idempotencyKey, {
+          created: true,
+          row: {
+            messageId: m.messageId, idempotencyKey: m.idempotencyKey, shipmentId: m.shipmentId, kind: m.kind, stream: m.stream, locale: m.locale,
+            toAddress: m.toAddress, trigger: m.trigger, offer: m.offer, status: m.status, attempts: 0, nextAttemptAt: m.nextAttemptAt, lastError: m.reason,
+          },
+        });
+      }
+    }
+    return out;
   });
 }
 
@@ -145,25 +179,36 @@ export type Outcome =
 /** Writes a batch of outcomes to the outbox and to `email_messages` in one transaction. */
 export async function recordOutcomes(wh: Warehouse, outcomes: readonly Outcome[], now: Date): Promise<void> {
   if (outcomes.length === 0) return;
+  const sent = outcomes.filter((o): o is Extract<Outcome, { status: 'sent' }> => o.status === 'sent');
   await wh.transaction(async (tx) => {
+    // Sent rows are the bulk: one UPDATE … FROM (VALUES …) per table and chunk.
+    for (let i = 0; i < sent.length; i += CHUNK) {
+      const chunk = sent.slice(i, i + CHUNK);
+      const params: (string | Date | null)[] = [now];
+      const values = chunk.map((o) => {
+        const b = params.length;
+        params.push(o.messageId, o.window?.p10 ?? null, o.window?.p50 ?? null, o.window?.p90 ?? null, o.provider, o.providerMessageId, o.subject, o.modelVersion ?? null);
+        return `(${ph(8, b + 1)})`;
+      });
+      const v = `(VALUES ${values.join(', ')}) v(id, p10, p50, p90, provider, pmid, subject, model)`;
+      await tx.run(
+        `UPDATE email_outbox SET status = 'sent', last_error = NULL, eta_p10 = v.p10::TIMESTAMPTZ, eta_p50 = v.p50::TIMESTAMPTZ, eta_p90 = v.p90::TIMESTAMPTZ,
+           updated_at = $1::TIMESTAMPTZ FROM ${v} WHERE email_outbox.message_id = v.id`,
+        params,
+      );
+      await tx.run(
+        `UPDATE email_messages SET status = 'sent', provider = v.provider, provider_message_id = v.pmid, subject = v.subject, model_version = v.model,
+           sent_at = $1::TIMESTAMPTZ FROM ${v} WHERE email_messages.message_id = v.id`,
+        params,
+      );
+    }
     for (const o of outcomes) {
-      if (o.status === 'sent') {
-        await tx.run(
-          `UPDATE email_outbox SET status = 'sent', last_error = NULL, eta_p10 = $2::TIMESTAMPTZ, eta_p50 = $3::TIMESTAMPTZ, eta_p90 = $4::TIMESTAMPTZ,
-             updated_at = $5::TIMESTAMPTZ WHERE message_id = $1`,
-          [o.messageId, o.window?.p10 ?? null, o.window?.p50 ?? null, o.window?.p90 ?? null, now],
-        );
-        await tx.run(
-          `UPDATE email_messages SET status = 'sent', provider = $2, provider_message_id = $3, subject = $4, model_version = $5, sent_at = $6::TIMESTAMPTZ
-           WHERE message_id = $1`,
-          [o.messageId, o.provider, o.providerMessageId, o.subject, o.modelVersion ?? null, now],
-        );
-      } else if (o.status === 'queued') {
+      if (o.status === 'queued') {
         await tx.run(
           "UPDATE email_outbox SET status = 'queued', next_attempt_at = $2::TIMESTAMPTZ, last_error = $3, updated_at = $4::TIMESTAMPTZ WHERE message_id = $1",
           [o.messageId, o.retryAt, o.reason, now],
         );
-      } else {
+      } else if (o.status !== 'sent') {
         await tx.run('UPDATE email_outbox SET status = $2, last_error = $3, updated_at = $4::TIMESTAMPTZ WHERE message_id = $1', [o.messageId, o.status, o.reason, now]);
         await tx.run('UPDATE email_messages SET status = $2, subject = coalesce($3, subject) WHERE message_id = $1', [o.messageId, canonicalStatus(o.status), o.subject ?? null]);
       }

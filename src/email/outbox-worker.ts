@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { EtaPredictor, EtaPrediction } from '../domain/eta.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { blockedReason, loadShipmentContexts } from './recipients.js';
+import { blockedReason, loadSendPermissions, loadShipmentContexts, type SendPermissions, type ShipmentContext } from './recipients.js';
 import { claimDue, recordOutcomes, requeueInterrupted, type Outcome, type OutboxRow } from './outbox-store.js';
 import { composeEmail, type ComposeDeps } from './compose.js';
 import { SendFailure, type Mailer } from './mailers/mailer.js';
@@ -91,11 +91,11 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
     }
   };
 
-  const attempt = async (row: OutboxRow, ctxs: Awaited<ReturnType<typeof loadShipmentContexts>>, preds: Map<string, EtaPrediction>, now: Date): Promise<Outcome> => {
+  const attempt = async (row: OutboxRow, ctxs: Map<string, ShipmentContext>, perms: SendPermissions, preds: Map<string, EtaPrediction>, now: Date): Promise<Outcome> => {
     const ctx = ctxs.get(row.shipmentId);
     if (!ctx) return { messageId: row.messageId, status: 'failed', reason: 'shipment no longer exists' };
     // Consent and suppressions can change between enqueue and send (a bounce, an unsubscribe).
-    const blocked = await blockedReason(wh, ctx, row.stream);
+    const blocked = blockedReason(ctx, row.stream, perms);
     if (blocked) return { messageId: row.messageId, status: blocked.startsWith('suppressed') ? 'suppressed' : 'refused', reason: blocked };
     let composed;
     try {
@@ -130,7 +130,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
     const rows = await claimDue(wh, now, batchSize);
     if (rows.length === 0) return 0;
     const [ctxs, preds] = await Promise.all([loadShipmentContexts(wh, rows.map((r) => r.shipmentId)), predictions(rows, now)]);
-    const outcomes = await mapLimit(rows, concurrency, (row) => attempt(row, ctxs, preds, now));
+    const perms = await loadSendPermissions(wh, [...ctxs.values()]);
+    const outcomes = await mapLimit(rows, concurrency, (row) => attempt(row, ctxs, perms, preds, now));
     await recordOutcomes(wh, outcomes, new Date());
     return rows.length;
   };

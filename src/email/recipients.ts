@@ -35,18 +35,21 @@ function toDate(v: unknown): Date | null {
   return v instanceof Date ? v : new Date(String(v));
 }
 
+/** `$IDS` is replaced by the placeholder list; returns are restricted to those orders before ranking. */
 const SELECT = `
+  WITH s AS (SELECT * FROM shipments WHERE shipment_id IN ($IDS)),
+  r AS (
+    SELECT order_id, arg_max(received_at, requested_at) AS received_at, arg_max(refunded_at, requested_at) AS refunded_at,
+           arg_max(refund_amount, requested_at) AS refund_amount
+    FROM returns WHERE order_id IN (SELECT order_id FROM s) GROUP BY order_id
+  )
   SELECT s.shipment_id, s.order_id, s.tracking_number, s.carrier, s.dest_city, s.status, s.promised_at, s.delivered_at,
          o.customer_id, c.email, c.first_name, c.locale, c.time_zone, c.consent_email_transactional, c.consent_email_promotional,
          o.currency, r.received_at, r.refunded_at, r.refund_amount
-  FROM shipments s
-  JOIN orders o USING (order_id)
+  FROM s
+  JOIN orders o ON o.order_id = s.order_id
   LEFT JOIN customers c ON c.customer_id = o.customer_id
-  LEFT JOIN (
-    SELECT order_id, received_at, refunded_at, refund_amount,
-           row_number() OVER (PARTITION BY order_id ORDER BY requested_at DESC) AS rn
-    FROM returns
-  ) r ON r.order_id = s.order_id AND r.rn = 1`;
+  LEFT JOIN r ON r.order_id = s.order_id`;
 
 function fromRow(r: Row): ShipmentContext {
   return {
@@ -77,7 +80,7 @@ export async function loadShipmentContexts(db: SqlRunner, shipmentIds: readonly 
   const out = new Map<string, ShipmentContext>();
   if (shipmentIds.length === 0) return out;
   const unique = [...new Set(shipmentIds)];
-  const rows = await db.all<Row>(`${SELECT} WHERE s.shipment_id IN (${unique.map((_, i) => `$${i + 1}`).join(', ')})`, unique);
+  const rows = await db.all<Row>(SELECT.replace('$IDS', unique.map((_, i) => `$${i + 1}`).join(', ')), unique);
   for (const r of rows) out.set(r.shipment_id, fromRow(r));
   return out;
 }
@@ -88,23 +91,55 @@ export async function shipmentIdForTracking(db: SqlRunner, trackingNumber: strin
   return row?.shipment_id;
 }
 
+const placeholders = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
+
+/** What the suppression list and consent history say about a set of recipients. */
+export interface SendPermissions {
+  /** Lower-cased address → stream (`all`, `transactional`, `promotional`) → reason. */
+  suppressions: Map<string, Map<string, string>>;
+  /** Customer id → whether their latest recorded promotional email consent is a grant. */
+  promotionalConsent: Map<string, boolean>;
+}
+
+/** Loads suppressions and consent records for many recipients in two queries. */
+export async function loadSendPermissions(db: SqlRunner, ctxs: readonly ShipmentContext[]): Promise<SendPermissions> {
+  const addresses = [...new Set(ctxs.flatMap((c) => (c.email ? [c.email.trim().toLowerCase()] : [])))];
+  const customers = [...new Set(ctxs.map((c) => c.customerId))];
+  const suppressions = new Map<string, Map<string, string>>();
+  const promotionalConsent = new Map<string, boolean>();
+  if (addresses.length > 0) {
+    const rows = await db.all<{ address: string; stream: string; reason: string }>(
+      `SELECT address, stream, reason FROM email_suppressions WHERE address IN (${placeholders(addresses.length)})`,
+      addresses,
+    );
+    for (const r of rows) {
+      let m = suppressions.get(r.address);
+      if (!m) suppressions.set(r.address, (m = new Map()));
+      m.set(r.stream, r.reason);
+    }
+  }
+  if (customers.length > 0) {
+    const rows = await db.all<{ customer_id: string; granted: boolean }>(
+      `SELECT customer_id, arg_max(granted, recorded_at) AS granted FROM consent_records
+       WHERE channel = 'email' AND stream = 'promotional' AND customer_id IN (${placeholders(customers.length)}) GROUP BY customer_id`,
+      customers,
+    );
+    for (const r of rows) promotionalConsent.set(r.customer_id, r.granted === true);
+  }
+  return { suppressions, promotionalConsent };
+}
+
 /**
  * Why an address may not receive a stream right now, or undefined when it may. Suppressions (hard
  * bounce, complaint, unsubscribe) block their stream or every stream; promotional mail also needs
  * the customer's current opt-in and a recorded consent whose latest entry is a grant.
  */
-export async function blockedReason(db: SqlRunner, ctx: ShipmentContext, stream: 'transactional' | 'promotional'): Promise<string | undefined> {
+export function blockedReason(ctx: ShipmentContext, stream: 'transactional' | 'promotional', perms: SendPermissions): string | undefined {
   if (!ctx.email) return 'no email address';
-  const sup = await db.one<{ reason: string }>(
-    "SELECT reason FROM email_suppressions WHERE address = $1 AND stream IN ('all', $2) ORDER BY created_at DESC LIMIT 1",
-    [ctx.email.trim().toLowerCase(), stream],
-  );
-  if (sup) return `suppressed: ${sup.reason}`;
+  const sup = perms.suppressions.get(ctx.email.trim().toLowerCase());
+  const reason = sup?.get('all') ?? sup?.get(stream);
+  if (reason) return `suppressed: ${reason}`;
   if (stream === 'transactional') return ctx.consentTransactional ? undefined : 'no consent: transactional email withdrawn';
-  const rec = await db.one<{ granted: boolean }>(
-    "SELECT granted FROM consent_records WHERE customer_id = $1 AND channel = 'email' AND stream = 'promotional' ORDER BY recorded_at DESC LIMIT 1",
-    [ctx.customerId],
-  );
-  if (!ctx.consentPromotional || !rec?.granted) return 'no consent: promotional email needs a recorded opt-in';
+  if (!ctx.consentPromotional || perms.promotionalConsent.get(ctx.customerId) !== true) return 'no consent: promotional email needs a recorded opt-in';
   return undefined;
 }
