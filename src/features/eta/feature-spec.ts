@@ -19,7 +19,11 @@ export interface EtaFeatureSpec {
   version: 1;
   numeric: NumericStat[];
   categorical: { name: string; vocabulary: string[] }[];
-  /** Target scaling: the network learns (total_days - baseline) / targetScale. */
+  /**
+   * Target transform: the network learns (t(total_days) − t(baseline)) / targetScale with
+   * t(x) = ln(1 + x). Quantiles commute with monotone transforms, and the log keeps the long
+   * right tail of delivery times from dominating the fit.
+   */
   targetScale: number;
   /** Used when a row has no rolling lane history at all. */
   fallbackBaselineDays: number;
@@ -49,6 +53,16 @@ export function baselineDays(row: RawEtaRow, fallback: number): number {
   return num(row.lane_mean) ?? num(row.global_mean) ?? fallback;
 }
 
+/** Days → the model's residual scale. */
+export function toResidual(days: number, baseline: number, spec: Pick<EtaFeatureSpec, 'targetScale'>): number {
+  return (Math.log1p(Math.max(0, days)) - Math.log1p(Math.max(0, baseline))) / spec.targetScale;
+}
+
+/** The model's residual scale → days. */
+export function fromResidual(resid: number, baseline: number, spec: Pick<EtaFeatureSpec, 'targetScale'>): number {
+  return Math.expm1(Math.log1p(Math.max(0, baseline)) + resid * spec.targetScale);
+}
+
 /** Fits vocabularies (sorted, so the spec is deterministic) and standardization statistics. */
 export function fitFeatureSpec(rows: readonly RawEtaRow[]): EtaFeatureSpec {
   const numeric: NumericStat[] = NUMERIC_FEATURES.map((name) => {
@@ -73,9 +87,11 @@ export function fitFeatureSpec(rows: readonly RawEtaRow[]): EtaFeatureSpec {
   });
   const totals = rows.map((r) => num(r.total_days)).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   const median = totals.length ? totals[Math.floor(totals.length / 2)] : 7;
-  const residuals = rows.map((r) => (num(r.total_days) ?? median) - baselineDays(r, median)).map(Math.abs).sort((a, b) => a - b);
-  const mad = residuals.length ? residuals[Math.floor(residuals.length / 2)] : 1;
-  return { version: 1, numeric, categorical, targetScale: Math.max(0.5, mad * 2), fallbackBaselineDays: median };
+  const residuals = rows
+    .map((r) => Math.abs(toResidual(num(r.total_days) ?? median, baselineDays(r, median), { targetScale: 1 })))
+    .sort((a, b) => a - b);
+  const mad = residuals.length ? residuals[Math.floor(residuals.length / 2)] : 0.5;
+  return { version: 1, numeric, categorical, targetScale: Math.max(0.05, mad * 2), fallbackBaselineDays: median };
 }
 
 /** Width of the numeric input: one column per feature plus one indicator per feature ever missing. */

@@ -38,7 +38,8 @@ export interface RawEtaRow {
 
 /** Numeric features produced by the SQL, in model input order. */
 export const NUMERIC_FEATURES = [
-  'elapsed_days', 'at_dest_region', 'promise_days', 'approval_hours', 'limit_days', 'distance_km', 'log_weight', 'log_volume',
+  'elapsed_days', 'at_dest_region', 'promise_days', 'approval_hours', 'limit_days', 'distance_km', 'origin_lat', 'origin_lng',
+  'dest_lat', 'dest_lng', 'log_weight', 'log_volume',
   'log_freight', 'log_price', 'n_items', 'purchase_hour', 'lane_mean', 'lane_log_n', 'dest_mean', 'origin_mean',
   'seller_mean', 'seller_handoff_mean', 'seller_log_n', 'carrier_mean', 'global_mean', 'lane_over_promise', 'global_over_promise',
 ] as const;
@@ -146,6 +147,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
       CASE WHEN s.origin_lat IS NOT NULL AND s.dest_lat IS NOT NULL THEN
         2 * 6371 * asin(sqrt(pow(sin(radians(s.dest_lat - s.origin_lat) / 2), 2)
           + cos(radians(s.origin_lat)) * cos(radians(s.dest_lat)) * pow(sin(radians(s.dest_lng - s.origin_lng) / 2), 2))) END AS distance_km,
+      s.origin_lat, s.origin_lng, s.dest_lat, s.dest_lng,
       ln(1 + coalesce(s.weight_g, i.items_weight)) AS log_weight,
       ln(1 + s.length_cm * s.width_cm * s.height_cm) AS log_volume,
       ln(1 + coalesce(i.freight, s.freight_cost)) AS log_freight,
@@ -168,7 +170,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     b.total_days,
     greatest(0, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY}) AS elapsed_days,
     CASE WHEN ex.event_region IS NOT NULL AND ex.event_region = b.dest_region THEN 1 ELSE 0 END AS at_dest_region,
-    b.promise_days, b.approval_hours, b.limit_days, b.distance_km, b.log_weight, b.log_volume, b.log_freight, b.log_price, b.n_items,
+    b.promise_days, b.approval_hours, b.limit_days, b.distance_km, b.origin_lat, b.origin_lng, b.dest_lat, b.dest_lng, b.log_weight, b.log_volume, b.log_freight, b.log_price, b.n_items,
     b.purchase_hour,
     -- Sparse keys borrow strength from their parent (shrinkage with 5 pseudo-observations).
     (coalesce(lane_mean * lane_n, 0) + 5 * coalesce(dest_mean, overall_mean)) / (coalesce(lane_n, 0) + 5) AS lane_mean,

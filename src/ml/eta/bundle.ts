@@ -33,7 +33,7 @@ export async function writeEtaBundle(dir: string, b: Omit<EtaBundle, 'version'>)
     calibration: b.calibration,
     head: {
       quantiles: QUANTILES,
-      definition: 'raw outputs r: P50 = r0, P10 = r0 - softplus(r1), P90 = r0 + softplus(r2); days = baseline + targetScale * quantile, then the calibration tails',
+      definition: 'raw outputs r: P50 = r0, P10 = r0 - softplus(r1), P90 = r0 + softplus(r2); days = expm1(log1p(baseline) + targetScale * quantile), then the calibration tails',
     },
   };
   await fs.writeFile(path.join(dir, 'feature-spec.json'), JSON.stringify(file));

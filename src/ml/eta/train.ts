@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import type { Logger } from '../../log.js';
 import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql.js';
-import { encodeRows, fitFeatureSpec, type EncodedEta, type EtaFeatureSpec } from '../../features/eta/feature-spec.js';
+import { encodeRows, fitFeatureSpec, toResidual, type EncodedEta, type EtaFeatureSpec } from '../../features/eta/feature-spec.js';
 import { buildEtaModel, inputTensors, pinballLoss, predictDays } from './model.js';
 import { applyCalibration, fitTailAdjustment, type EtaCalibration } from './calibration.js';
 import { windowMetrics, type WindowMetrics } from './metrics.js';
@@ -39,10 +39,16 @@ export interface TrainEtaOptions {
   /** Most recent share of the training period held out for early stopping and calibration. */
   validationShare?: number;
   hidden?: [number, number];
+  /** Independent towers averaged in the model (default 1). */
+  towers?: number;
+  /** L2 penalty on embeddings and dense kernels. */
+  l2?: number;
   /** In-flight examples sampled per delivered shipment from its tracking events. */
   inFlightPerShipment?: number;
   /** Nominal P10–P90 coverage. */
   coverage?: number;
+  /** Retrain on train + validation for the chosen epochs after early stopping (default true). */
+  refit?: boolean;
   /** Activate the new version (default true). */
   activate?: boolean;
   /** Register the version at all (default true; backtests may skip). */
@@ -98,34 +104,46 @@ export function fingerprintRows(rows: readonly RawEtaRow[]): string {
   return h.digest('hex');
 }
 
-/** Residual targets (days − baseline) / scale, tiled to [n,3] for the three quantile heads. */
-function targets(rows: readonly RawEtaRow[], enc: EncodedEta, spec: EtaFeatureSpec): Float32Array {
-  const y = new Float32Array(enc.n * 3);
-  for (let i = 0; i < enc.n; i++) {
-    const r = ((rows[i].total_days as number) - enc.baseline[i]) / spec.targetScale;
-    y[i * 3] = r;
-    y[i * 3 + 1] = r;
-    y[i * 3 + 2] = r;
-  }
+/** Residual targets on the model's scale, tiled to the model's output width (tfjs wants matching shapes). */
+function targets(rows: readonly RawEtaRow[], enc: EncodedEta, spec: EtaFeatureSpec, width: number): Float32Array {
+  const y = new Float32Array(enc.n * width);
+  for (let i = 0; i < enc.n; i++) y.fill(toResidual(rows[i].total_days as number, enc.baseline[i], spec), i * width, (i + 1) * width);
   return y;
 }
 
-function valLoss(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, batch: number): number {
+function valLoss(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, width: number, batch: number): number {
   let total = 0;
   for (let s = 0; s < enc.n; s += batch) {
     const e = Math.min(enc.n, s + batch);
     const idx = Int32Array.from({ length: e - s }, (_, k) => s + k);
     total += tf.tidy(() => {
       const out = model.predict(inputTensors(enc, spec, idx), { batchSize: e - s }) as tf.Tensor;
-      return pinballLoss(tf.tensor2d(y.subarray(s * 3, e * 3), [e - s, 3]), out).dataSync()[0] * (e - s);
+      return pinballLoss(tf.tensor2d(y.subarray(s * width, e * width), [e - s, width]), out).dataSync()[0] * (e - s);
     });
   }
   return total / Math.max(1, enc.n);
 }
 
+async function runEpoch(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, width: number, batch: number, rand: () => number): Promise<number> {
+  const order = shuffled(enc.n, rand);
+  let sum = 0;
+  for (let s = 0; s < enc.n; s += batch) {
+    const idx = order.subarray(s, Math.min(enc.n, s + batch));
+    const yb = new Float32Array(idx.length * width);
+    for (let k = 0; k < idx.length; k++) yb.set(y.subarray(idx[k] * width, (idx[k] + 1) * width), k * width);
+    const ins = inputTensors(enc, spec, idx);
+    const yt = tf.tensor2d(yb, [idx.length, width]);
+    sum += ((await model.trainOnBatch(ins, yt)) as number) * idx.length;
+    tf.dispose([...ins, yt]);
+  }
+  return sum / Math.max(1, enc.n);
+}
+
 /**
- * Fits the network on `train` with early stopping on `val`; returns the best epoch's weights.
- * Pure of I/O: used by `trainEta` and by the backtest.
+ * Fits the network on `train` with early stopping on `val` (the most recent slice), fits the
+ * conformal calibration on `val`, then (unless `refit` is false) retrains a fresh network with
+ * the same seed on train + validation for the chosen number of epochs, so the newest weeks are
+ * learned from too. Pure of I/O: used by `trainEta` and by the backtest.
  */
 export async function fitEtaModel(
   trainRows: readonly RawEtaRow[],
@@ -136,13 +154,18 @@ export async function fitEtaModel(
   const spec = fitFeatureSpec(trainRows);
   const trEnc = encodeRows(trainRows, spec);
   const vaEnc = encodeRows(valRows, spec);
-  const yTr = targets(trainRows, trEnc, spec);
-  const yVa = targets(valRows, vaEnc, spec);
+  const outWidth = 3 * (opts.towers ?? 1);
+  const yTr = targets(trainRows, trEnc, spec, outWidth);
+  const yVa = targets(valRows, vaEnc, spec, outWidth);
   const epochs = opts.epochs ?? 30;
   const batch = opts.batchSize ?? Math.max(64, Math.min(4096, 2 ** Math.round(Math.log2(trEnc.n / 40))));
-  const model = buildEtaModel(spec, { seed, hidden: opts.hidden });
-  model.compile({ optimizer: tf.train.adam(opts.learningRate ?? 0.003), loss: pinballLoss });
-  const rand = seededRandom(seed);
+  const build = () => {
+    const m = buildEtaModel(spec, { seed, hidden: opts.hidden, towers: opts.towers, l2: opts.l2 });
+    m.compile({ optimizer: tf.train.adam(opts.learningRate ?? 0.001), loss: pinballLoss });
+    return m;
+  };
+  let model = build();
+  let rand = seededRandom(seed);
   let best = Infinity;
   let bestEpoch = 0;
   let bestWeights: tf.Tensor[] | undefined;
@@ -150,20 +173,8 @@ export async function fitEtaModel(
   let ran = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     ran = epoch;
-    const order = shuffled(trEnc.n, rand);
-    let sum = 0;
-    for (let s = 0; s < trEnc.n; s += batch) {
-      const idx = order.subarray(s, Math.min(trEnc.n, s + batch));
-      const yb = new Float32Array(idx.length * 3);
-      for (let k = 0; k < idx.length; k++) yb.set(yTr.subarray(idx[k] * 3, idx[k] * 3 + 3), k * 3);
-      const ins = inputTensors(trEnc, spec, idx);
-      const yt = tf.tensor2d(yb, [idx.length, 3]);
-      const loss = (await model.trainOnBatch(ins, yt)) as number;
-      sum += loss * idx.length;
-      tf.dispose([...ins, yt]);
-    }
-    const trainLoss = sum / trEnc.n;
-    const vl = vaEnc.n > 0 ? valLoss(model, vaEnc, spec, yVa, 16384) : trainLoss;
+    const trainLoss = await runEpoch(model, trEnc, spec, yTr, outWidth, batch, rand);
+    const vl = vaEnc.n > 0 ? valLoss(model, vaEnc, spec, yVa, outWidth, 16384) : trainLoss;
     opts.onEpoch?.({ epoch, epochs, trainLoss, valLoss: vl });
     if (vl < best - 1e-5) {
       best = vl;
@@ -193,6 +204,15 @@ export async function fitEtaModel(
   const b = pick(inflightIdx);
   // Without in-flight validation rows, in-flight windows reuse the at-purchase adjustment.
   const inFlight = inflightIdx.length >= 30 ? fitTailAdjustment(b.p, b.y, coverage) : atPurchase;
+  if (opts.refit !== false && vaEnc.n > 0 && bestEpoch > 0) {
+    const all = [...trainRows, ...valRows];
+    const allEnc = encodeRows(all, spec);
+    const yAll = targets(all, allEnc, spec, outWidth);
+    model.dispose();
+    model = build();
+    rand = seededRandom(seed);
+    for (let epoch = 1; epoch <= bestEpoch; epoch++) await runEpoch(model, allEnc, spec, yAll, outWidth, batch, rand);
+  }
   return { model, spec, calibration: { coverage, atPurchase, inFlight }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc };
 }
 
