@@ -14,7 +14,7 @@ export type EtaExampleSelection =
   /** Delivered shipments purchased in [from, until), at purchase; plus in-flight examples from their tracking events. */
   | { kind: 'training'; from?: Date; until?: Date; inFlightPerShipment?: number; seed?: number }
   /** Shipments purchased in [from, until), at purchase (for backtests and batch scoring). */
-  | { kind: 'purchase'; from?: Date; until?: Date; deliveredOnly?: boolean }
+  | { kind: 'purchase'; from?: Date; until?: Date; deliveredOnly?: boolean; openOrDelivered?: boolean }
   /** Given shipments, conditioned on their latest tracking event with `occurred_at <= now` when there is one. */
   | { kind: 'current'; shipmentIds: readonly string[]; now: Date };
 
@@ -61,7 +61,11 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
     [from ? `o.purchased_at >= ${p(from.toISOString())}::TIMESTAMPTZ` : '', until ? `o.purchased_at < ${p(until.toISOString())}::TIMESTAMPTZ` : '']
       .filter(Boolean);
   if (sel.kind === 'purchase') {
-    const where = [...range(sel.from, sel.until), sel.deliveredOnly ? 's.delivered_at IS NOT NULL' : ''].filter(Boolean);
+    const where = [
+      ...range(sel.from, sel.until),
+      sel.deliveredOnly ? 's.delivered_at IS NOT NULL' : '',
+      sel.openOrDelivered ? "(s.delivered_at IS NOT NULL OR o.status NOT IN ('canceled', 'unavailable'))" : '',
+    ].filter(Boolean);
     return { sql: `${base}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params };
   }
   if (sel.kind === 'training') {

@@ -1,0 +1,151 @@
+/**
+ * `shipcast train eta`, `shipcast predict eta` and `shipcast eval eta`. `train`, `predict` and
+ * `eval` are parent commands so other model kinds can add their own subcommands.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { withWarehouse, type CliRuntime, type CommandContext } from './runtime.js';
+import { ValidationError } from '../errors.js';
+import { loadOlist } from '../load/olist/load-olist.js';
+import { trainEta } from '../ml/eta/train.js';
+import { backtestEta, formatBacktest } from '../ml/eta/evaluate.js';
+import { createFileModelStore } from '../ml/registry/file-model-store.js';
+import { loadEtaBundle } from '../ml/eta/bundle.js';
+import { scoreRows } from '../ml/eta/predictor.js';
+import { queryEtaFeatures } from '../features/eta/feature-sql.js';
+import { initTf } from '../ml/backend.js';
+
+interface CommonOpts {
+  db?: string;
+  olist?: string;
+}
+
+/** Parses a YYYY-MM-DD flag as UTC midnight; names the flag on bad input. */
+export function parseDay(flag: string, v: string | undefined): Date | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new ValidationError(flag, `expected YYYY-MM-DD, got "${v}"`);
+  return new Date(`${v}T00:00:00Z`);
+}
+
+function parseIntFlag(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ValidationError(flag, `expected a non-negative integer, got "${v}"`);
+  return n;
+}
+
+/** Subcommand group `name`, reused if another capability created it first. */
+function group(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+}
+
+async function maybeLoadOlist(rt: CliRuntime, ctx: CommandContext, dir: string | undefined): Promise<void> {
+  if (!dir) return;
+  const abs = path.resolve(dir);
+  if (!fs.existsSync(abs)) throw new ValidationError('olist', `no such directory: ${abs}`);
+  rt.err(`loading Olist extract ${abs} …`);
+  const s = await loadOlist(ctx.warehouse, abs, { onProgress: (p) => rt.err(`  [${p.stepIndex + 1}/${p.stepCount}] ${p.step}`) });
+  rt.err(`loaded ${s.orders} orders (${s.deliveredShipments} delivered)${s.missing.length ? `; missing files resolved from the warehouse: ${s.missing.join(', ')}` : ''}`);
+}
+
+const common = (c: Command) =>
+  c.option('--db <file>', 'DuckDB file (default $SHIPCAST_DB or data/shipcast.duckdb)').option('--olist <dir>', 'load this Olist extract into the warehouse first');
+
+export function registerEtaCommands(program: Command, rt: CliRuntime): void {
+  common(
+    group(program, 'train', 'train a model').command('eta').description('train the ETA model, register and activate it, print its metrics'),
+  )
+    .option('--until <YYYY-MM-DD>', 'train on shipments purchased before this day (default: all)')
+    .option('--seed <n>', 'random seed', '42')
+    .option('--epochs <n>', 'maximum epochs (early stopping usually ends sooner)')
+    .option('--json', 'print the metrics as JSON')
+    .action(async (opts: CommonOpts & { until?: string; seed: string; epochs?: string; json?: boolean }) => {
+      const until = parseDay('until', opts.until);
+      const seed = parseIntFlag('seed', opts.seed);
+      const epochs = parseIntFlag('epochs', opts.epochs);
+      await withWarehouse(rt, { db: opts.db }, async (ctx) => {
+        await maybeLoadOlist(rt, ctx, opts.olist);
+        const r = await trainEta(
+          {
+            warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
+            onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
+          },
+          { until, seed, epochs },
+        );
+        if (opts.json) {
+          rt.out(JSON.stringify({ version: r.version, metrics: r.metrics }));
+          return;
+        }
+        const v = r.metrics.validation;
+        rt.out(`registered and activated eta model ${r.version} (${ctx.config.modelsDir})`);
+        rt.out(`rows: ${r.metrics.rows.train} train, ${r.metrics.rows.validation} validation; best epoch ${r.metrics.bestEpoch}/${r.metrics.epochs}; ${r.metrics.seconds} s on ${r.metrics.backend}`);
+        rt.out(`validation (most recent ${r.metrics.rows.validation} examples, at purchase): MAE ${v.mae.toFixed(2)} d, median AE ${v.medianAe.toFixed(2)} d, pinball ${v.pinball.toFixed(3)}, P10-P90 coverage ${(v.coverage * 100).toFixed(1)}%, mean width ${v.meanWidth.toFixed(2)} d, late vs P90 ${(v.lateRate * 100).toFixed(1)}%`);
+        if (r.metrics.validationInFlight) {
+          const f = r.metrics.validationInFlight;
+          rt.out(`validation in flight (${f.n}): MAE ${f.mae.toFixed(2)} d, coverage ${(f.coverage * 100).toFixed(1)}%, mean width ${f.meanWidth.toFixed(2)} d`);
+        }
+      });
+    });
+
+  common(group(program, 'predict', 'score with an active model').command('eta').description('write P10/P50/P90 delivery windows for orders to a CSV'))
+    .option('--from <YYYY-MM-DD>', 'orders purchased on or after this day (default: all)')
+    .requiredOption('--out <file.csv>', 'output CSV')
+    .action(async (opts: CommonOpts & { from?: string; out: string }) => {
+      const from = parseDay('from', opts.from);
+      await withWarehouse(rt, { db: opts.db }, async (ctx) => {
+        await maybeLoadOlist(rt, ctx, opts.olist);
+        await initTf(ctx.config.tfBackend, ctx.log);
+        const bundle = await loadEtaBundle(createFileModelStore(ctx.config.modelsDir));
+        const rows = await queryEtaFeatures(ctx.warehouse, { kind: 'purchase', from, openOrDelivered: true });
+        const days = scoreRows(bundle, rows);
+        const iso = (base: Date, d: number) => new Date(base.getTime() + d * 86_400_000).toISOString();
+        const lines = ['order_id,shipment_id,p10_days,p50_days,p90_days,p10_at,p50_at,p90_at'];
+        rows.forEach((r, i) => {
+          const [a, b, c] = [days[i * 3], days[i * 3 + 1], days[i * 3 + 2]];
+          lines.push([csv(r.order_id), csv(r.shipment_id), a.toFixed(3), b.toFixed(3), c.toFixed(3), iso(r.purchased_at, a), iso(r.purchased_at, b), iso(r.purchased_at, c)].join(','));
+        });
+        const out = path.resolve(opts.out);
+        fs.mkdirSync(path.dirname(out), { recursive: true });
+        fs.writeFileSync(out, `${lines.join('\n')}\n`);
+        rt.out(`wrote ${rows.length} predictions with eta model ${bundle.version} to ${out}`);
+        bundle.model.dispose();
+      });
+    });
+
+  common(group(program, 'eval', 'evaluate a model').command('eta').description('time-based backtest of the ETA model against the promise and lane-median baselines'))
+    .option('--split <YYYY-MM-DD>', 'train on purchases before this day, test on delivered purchases from it on (default: 80th percentile of purchase dates)')
+    .option('--until <YYYY-MM-DD>', 'end of the test period (exclusive)')
+    .option('--seed <n>', 'random seed', '42')
+    .option('--epochs <n>', 'maximum epochs')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: CommonOpts & { split?: string; until?: string; seed: string; epochs?: string; json?: boolean }) => {
+      let splitAt = parseDay('split', opts.split);
+      const testUntil = parseDay('until', opts.until);
+      const seed = parseIntFlag('seed', opts.seed);
+      const epochs = parseIntFlag('epochs', opts.epochs);
+      await withWarehouse(rt, { db: opts.db }, async (ctx) => {
+        await maybeLoadOlist(rt, ctx, opts.olist);
+        if (!splitAt) {
+          const r = await ctx.warehouse.one<{ d: Date | null }>(
+            `SELECT date_trunc('day', quantile_disc(o.purchased_at, 0.8)) AS d FROM shipments s JOIN orders o USING (order_id) WHERE s.delivered_at IS NOT NULL`,
+          );
+          if (!r?.d) throw new ValidationError('split', 'the warehouse has no delivered shipments to backtest on');
+          splitAt = new Date(r.d);
+        }
+        const report = await backtestEta(
+          {
+            warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
+            onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
+          },
+          { splitAt, testUntil, seed, epochs },
+        );
+        if (opts.json) rt.out(JSON.stringify(report));
+        else for (const l of formatBacktest(report)) rt.out(l);
+      });
+    });
+}
+
+function csv(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}

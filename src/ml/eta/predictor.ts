@@ -1,0 +1,85 @@
+/**
+ * Serving: the `EtaPredictor` backed by the registry's active ETA model. One `predict` call builds
+ * features for all requested shipments in one query and runs one batched model call.
+ */
+import type { EtaPrediction, EtaPredictor } from '../../domain/eta.js';
+import type { Warehouse } from '../../warehouse/warehouse.js';
+import type { Logger } from '../../log.js';
+import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql.js';
+import { encodeRows } from '../../features/eta/feature-spec.js';
+import { predictDays } from './model.js';
+import { applyCalibration } from './calibration.js';
+import { loadEtaBundle, type EtaBundle } from './bundle.js';
+import { createFileModelStore } from '../registry/file-model-store.js';
+import { initTf, type TfBackendChoice } from '../backend.js';
+import { ShipcastError } from '../../errors.js';
+
+const DAY_MS = 86_400_000;
+
+/** Scored rows: calibrated P10/P50/P90 in days since purchase, row-major [n,3]. */
+export function scoreRows(bundle: EtaBundle, rows: readonly RawEtaRow[]): Float32Array {
+  const enc = encodeRows(rows, bundle.spec);
+  const pred = predictDays(bundle.model, enc, bundle.spec);
+  applyCalibration(pred, enc.elapsed, Uint8Array.from(rows, (r) => (r.stage === 'none' ? 0 : 1)), bundle.calibration);
+  return pred;
+}
+
+/** Turns a scored row into the domain prediction. */
+export function toPrediction(row: RawEtaRow, days: ArrayLike<number>, offset: number, bundle: EtaBundle, predictedAt: Date): EtaPrediction {
+  const at = (d: number) => new Date(row.purchased_at.getTime() + d * DAY_MS);
+  const p: EtaPrediction = {
+    shipmentId: row.shipment_id,
+    p10: at(days[offset]),
+    p50: at(days[offset + 1]),
+    p90: at(days[offset + 2]),
+    confidence: bundle.calibration.coverage,
+    modelVersion: bundle.version,
+    basis: row.stage === 'none' ? 'AT_PURCHASE' : 'IN_FLIGHT',
+    predictedAt,
+  };
+  if (row.stage !== 'none' && row.event_id) {
+    p.latestEvent = { eventId: row.event_id, source: row.event_source ?? '', status: row.stage, occurredAt: row.as_of };
+  }
+  return p;
+}
+
+/**
+ * Creates the predictor and loads the active model if there is one. Without an active model,
+ * `activeVersion()` is undefined and `predict` throws MODEL_NOT_READY until `reload()` finds one.
+ */
+export async function createEtaPredictor(deps: { warehouse: Warehouse; modelsDir: string; log: Logger; tfBackend?: TfBackendChoice }): Promise<EtaPredictor> {
+  await initTf(deps.tfBackend ?? 'auto', deps.log);
+  const store = createFileModelStore(deps.modelsDir);
+  let bundle: EtaBundle | undefined;
+
+  async function reload(): Promise<void> {
+    const version = await store.activeVersion('eta');
+    if (!version) {
+      bundle?.model.dispose();
+      bundle = undefined;
+      return;
+    }
+    if (bundle?.version === version) return;
+    const next = await loadEtaBundle(store, version);
+    bundle?.model.dispose();
+    bundle = next;
+    deps.log.info({ version }, 'ETA model loaded');
+  }
+  await reload();
+
+  return {
+    activeVersion: () => bundle?.version,
+    reload,
+    async predict(shipmentIds, now = new Date()) {
+      const out = new Map<string, EtaPrediction>();
+      if (shipmentIds.length === 0) return out;
+      const b = bundle;
+      if (!b) throw new ShipcastError('MODEL_NOT_READY', 'no active ETA model: run `shipcast train eta` first');
+      const rows = await queryEtaFeatures(deps.warehouse, { kind: 'current', shipmentIds, now });
+      if (rows.length === 0) return out;
+      const days = scoreRows(b, rows);
+      rows.forEach((r, i) => out.set(r.shipment_id, toPrediction(r, days, i * 3, b, now)));
+      return out;
+    },
+  };
+}
