@@ -16,6 +16,7 @@ import { openWarehouse } from '../src/warehouse/duckdb-warehouse.js';
 import { createApiKeyStore } from '../src/auth/api-keys.js';
 import { createTrainingJobs } from '../src/graphql/training-jobs.js';
 import { createGraphQLServer } from '../src/graphql/server.js';
+import { createTrackingIndex } from '../src/graphql/tracking-index.js';
 import { listen } from '../src/http/router.js';
 import { ShipcastError } from '../src/errors.js';
 
@@ -89,7 +90,7 @@ async function child(): Promise<void> {
   const apiKeys = createApiKeyStore(warehouse);
   const { key } = await apiKeys.create({ role: 'admin', label: 'bench', ratePerSecond: 1_000_000 });
   const server = createGraphQLServer(
-    { services: { warehouse, log, events: new DomainEvents(), predictor: () => predictor, models, jobs }, apiKeys, log },
+    { services: { warehouse, log, events: new DomainEvents(), predictor: () => predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse) }, apiKeys, log },
     { graphiql: false, persistedOnly: false },
   );
   const srv = await listen(server.handler, { host: '127.0.0.1', port: 0 });

@@ -14,6 +14,7 @@ import type { Route } from '../http/router.js';
 import { createApiKeyStore, type ApiKeyStore } from '../auth/api-keys.js';
 import { createTrainingJobs, type TrainFn, type TrainingJobs } from './training-jobs.js';
 import { loadPersistedOperations } from './persisted-operations.js';
+import { createTrackingIndex } from './tracking-index.js';
 import { createGraphQLServer, type GraphQLServer } from './server.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { trainEta, type TrainEtaDeps } from '../ml/eta/train.js';
@@ -73,7 +74,7 @@ export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi
     log.warn({ file: persistedOperationsFile(config) }, 'persisted-only mode with no persisted operations: every operation will be refused');
   }
   const server = createGraphQLServer(
-    { services: { warehouse, log, events, predictor, models, jobs }, apiKeys, log },
+    { services: { warehouse, log, events, predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse) }, apiKeys, log },
     {
       graphiql: config.env === 'development',
       persistedOnly: config.http.persistedOnly,

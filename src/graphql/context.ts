@@ -7,6 +7,7 @@ import type { ModelStore } from '../domain/models.js';
 import type { Principal } from '../auth/api-keys.js';
 import { ShipcastError } from '../errors.js';
 import type { TrainingJobs } from './training-jobs.js';
+import type { TrackingIndex } from './tracking-index.js';
 import type { CustomerRecord, OrderRecord, ShipmentRecord, TrackingEventRecord } from './records.js';
 import { customersByIds, eventsByTrackingNumbers, ordersByIds, shipmentsByTrackingNumbers } from './shipment-queries.js';
 
@@ -19,11 +20,14 @@ export interface GraphQLServices {
   predictor: () => EtaPredictor | undefined;
   models: ModelStore;
   jobs: TrainingJobs;
+  trackingIndex: TrackingIndex;
 }
 
 /** Per-request batching: each loader turns the field resolutions of one request into one query or model call. */
 export interface Loaders {
   shipmentByTracking: DataLoader<string, ShipmentRecord | null>;
+  /** Tracking number → shipment id, through the shared cache. */
+  shipmentIdByTracking: DataLoader<string, string | null>;
   order: DataLoader<string, OrderRecord | null>;
   customer: DataLoader<string, CustomerRecord | null>;
   eventsByTracking: DataLoader<string, TrackingEventRecord[]>;
@@ -47,6 +51,7 @@ export function createLoaders(s: GraphQLServices, now: Date): Loaders {
   const fromMap = <K, V>(keys: readonly K[], m: Map<K, V>) => keys.map((k) => m.get(k) ?? null);
   return {
     shipmentByTracking: new DataLoader(async (keys) => fromMap(keys, await shipmentsByTrackingNumbers(db, keys))),
+    shipmentIdByTracking: new DataLoader(async (keys) => fromMap(keys, await s.trackingIndex.resolve(keys))),
     order: new DataLoader(async (keys) => fromMap(keys, await ordersByIds(db, keys))),
     customer: new DataLoader(async (keys) => fromMap(keys, await customersByIds(db, keys))),
     eventsByTracking: new DataLoader(async (keys) => {

@@ -13,6 +13,7 @@ import { createApiKeyStore, type ApiKeyStore } from '../../src/auth/api-keys.js'
 import { ROLES, type Role } from '../../src/auth/roles.js';
 import { createGraphQLServer, type GraphQLServer, type GraphQLServerOptions } from '../../src/graphql/server.js';
 import { createTrainingJobs, type TrainFn, type TrainingJobs } from '../../src/graphql/training-jobs.js';
+import { createTrackingIndex } from '../../src/graphql/tracking-index.js';
 
 export const DAY = 86_400_000;
 
@@ -155,7 +156,7 @@ export async function createFixture(opts: Partial<GraphQLServerOptions> & { trai
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await apiKeys.create({ role, label: `test ${role}`, ratePerSecond: 10_000 })).key;
   const server = createGraphQLServer(
-    { services: { warehouse, log, events, predictor: () => predictor, models, jobs }, apiKeys, log },
+    { services: { warehouse, log, events, predictor: () => predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse) }, apiKeys, log },
     { graphiql: false, persistedOnly: false, ...opts },
   );
   const gql: Fixture['gql'] = async (query, variables, o = {}) => {

@@ -60,6 +60,16 @@ describe('shipment queries', () => {
     expect(delivered.body.data!.predictedEta).toBeNull();
   });
 
+  it('finds a shipment that appears after a lookup missed it (misses are not cached)', async () => {
+    expect(codes((await fx.gql(`{ predictedEta(trackingNumber: "LATE1") { p50 } }`)).body)).toEqual(['NOT_FOUND']);
+    await fx.warehouse.run(`INSERT INTO shipments (shipment_id, order_id, tracking_number, carrier, service_level, status) VALUES ('S9', 'O1', 'LATE1', 'ups', 'ground', 'pending')`);
+    const { body } = await fx.gql(`{ predictedEta(trackingNumber: "LATE1") { p50 } predictedEtas(trackingNumbers: ["LATE1", "TN1", "LATE1"]) { trackingNumber } }`);
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.predictedEta).toBeNull();
+    expect(body.data!.predictedEtas.map((e: any) => e?.trackingNumber ?? null)).toEqual([null, 'TN1', null]);
+    await fx.warehouse.run(`DELETE FROM shipments WHERE shipment_id = 'S9'`);
+  });
+
   it('predictedEtas answers in input order with nulls, in one model call', async () => {
     fx.predictor.calls = [];
     const { body } = await fx.gql(`query($t: [String!]!) { predictedEtas(trackingNumbers: $t) { trackingNumber p50 } }`, { t: ['TN2', 'NOPE', 'TN3', 'TN1'] });

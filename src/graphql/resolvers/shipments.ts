@@ -115,25 +115,25 @@ export const shipmentResolvers: Resolvers = {
       return pageOfShipments(ctx, filter, first, after);
     },
     predictedEta: async (_p, { trackingNumber }, ctx) => {
-      const s = await ctx.loaders.shipmentByTracking.load(trackingNumber);
-      if (!s) throw new ShipcastError('NOT_FOUND', `trackingNumber: no shipment ${trackingNumber}`, { field: 'trackingNumber' });
-      return etaFor(s, ctx);
+      const id = await ctx.loaders.shipmentIdByTracking.load(trackingNumber);
+      if (!id) throw new ShipcastError('NOT_FOUND', `trackingNumber: no shipment ${trackingNumber}`, { field: 'trackingNumber' });
+      return withTrackingNumber(await ctx.loaders.eta.load(id), trackingNumber);
     },
     predictedEtas: async (_p, { trackingNumbers }, ctx) => {
       const max = ctx.limits.maxBatchSize;
       if (trackingNumbers.length > max) throw new ValidationError('trackingNumbers', `at most ${max} per request (got ${trackingNumbers.length})`);
-      const shipments = await ctx.loaders.shipmentByTracking.loadMany(trackingNumbers);
-      const known = shipments.filter((s): s is ShipmentRecord => s !== null && !(s instanceof Error));
-      const failed = shipments.find((s) => s instanceof Error);
-      if (failed) throw failed;
-      const etas = await ctx.loaders.eta.loadMany(known.map((s) => s.shipmentId));
-      const byTracking = new Map<string, EtaRecord | null>();
-      known.forEach((s, i) => {
+      const ids = await ctx.services.trackingIndex.resolve(trackingNumbers);
+      const etas = await ctx.loaders.eta.loadMany([...new Set(ids.values())]);
+      const byId = new Map<string, EtaPrediction | null>();
+      [...new Set(ids.values())].forEach((id, i) => {
         const eta = etas[i];
         if (eta instanceof Error) throw eta;
-        byTracking.set(s.trackingNumber, withTrackingNumber(eta, s.trackingNumber));
+        byId.set(id, eta);
       });
-      return trackingNumbers.map((t) => byTracking.get(t) ?? null);
+      return trackingNumbers.map((t) => {
+        const id = ids.get(t);
+        return id === undefined ? null : withTrackingNumber(byId.get(id) ?? null, t);
+      });
     },
   },
   Subscription: {
