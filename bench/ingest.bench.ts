@@ -75,6 +75,11 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 export async function scenario(opts: { eventsPerRequest: number; concurrency: number; seconds: number }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-bench-ingest-'));
   const db = path.join(dir, 'bench.duckdb');
+  // Known shipments, so each batch also moves shipment statuses as in production.
+  const seed = await openWarehouse(db);
+  await seed.run(`INSERT INTO shipments (shipment_id, order_id, tracking_number, carrier, service_level)
+                  SELECT 'bs' || i, 'bo' || i, 'BN-' || i, 'ups', 'ground' FROM range(5000) t(i)`);
+  await seed.close();
   const { child, port } = await startServer(db);
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   // Pre-sign enough distinct requests for a generous upper bound of throughput.
@@ -100,6 +105,14 @@ export async function scenario(opts: { eventsPerRequest: number; concurrency: nu
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
+  const metrics = await new Promise<string>((resolve, reject) =>
+    http.get({ host: '127.0.0.1', port, path: '/metrics', agent }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(text));
+    }).on('error', reject),
+  );
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
   agent.destroy();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -117,6 +130,7 @@ export async function scenario(opts: { eventsPerRequest: number; concurrency: nu
     eventsPerSecond: Math.round(acked.length / elapsed),
     requestsPerSecond: Math.round(latencies.length / elapsed),
     latencyMs: { p50: Number(pct(latencies, 50).toFixed(2)), p99: Number(pct(latencies, 99).toFixed(2)), max: Number(latencies.at(-1)!.toFixed(2)) },
+    eventsPerCommit: Number((metric('shipcast_ingest_commit_batch_events_sum') / metric('shipcast_ingest_commit_batch_events_count')).toFixed(1)),
     acknowledgedEvents: acked.length,
     acknowledgedButMissing: acked.filter((id) => !stored.has(id)).length,
   };
