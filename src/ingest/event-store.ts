@@ -194,6 +194,12 @@ export class TrackingEventStore {
    * exists, and moves those shipments' status accordingly. Returns the status changes.
    */
   async attachUnmatched(): Promise<StatusChange[]> {
+    // Checked on the read connection first, so the periodic sweep holds the writer (and delays
+    // group commits) only when there is something to attach.
+    const pending = await this.warehouse.one<{ n: number }>(
+      `SELECT count(*) AS n FROM tracking_events t JOIN shipments s ON s.tracking_number = t.tracking_number WHERE t.shipment_id IS NULL`,
+    );
+    if (!pending?.n) return [];
     const now = new Date();
     const changes = await this.warehouse.transaction(async (tx) => {
       const attached = await tx.all<{
