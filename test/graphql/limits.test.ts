@@ -80,6 +80,37 @@ describe('request limits', () => {
   });
 });
 
+describe('development mode', () => {
+  it('serves GraphiQL to a browser without a key, but executes nothing without one', async () => {
+    const dev = await createFixture({ graphiql: true });
+    try {
+      const page = await dev.server.handler(new Request('http://localhost/graphql', { headers: { accept: 'text/html' } }));
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await page.text()).toMatch(/graphiql/i);
+      const query = await dev.server.handler(new Request('http://localhost/graphql?query=%7B__typename%7D', { headers: { accept: 'application/json' } }));
+      expect(query.status).toBe(401);
+    } finally {
+      await dev.close();
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('counts requests refused before execution, by reason', async () => {
+    const { Registry } = await import('prom-client');
+    const metrics = new Registry();
+    const m = await createFixture({ metrics });
+    try {
+      await m.gql('{ __typename }', undefined, { key: null });
+      const text = await metrics.metrics();
+      expect(text).toMatch(/shipcast_graphql_rejected_total\{reason="UNAUTHENTICATED"\} 1/);
+    } finally {
+      await m.close();
+    }
+  });
+});
+
 describe('persisted operations only', () => {
   const query = '{ shipment(trackingNumber: "TN1") { trackingNumber } }';
   let persisted: Fixture;
