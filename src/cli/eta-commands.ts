@@ -19,13 +19,30 @@ import { initTf } from '../ml/backend.js';
 interface CommonOpts {
   db?: string;
   olist?: string;
+  tz?: string;
 }
 
-/** Parses a YYYY-MM-DD flag as UTC midnight; names the flag on bad input. */
-export function parseDay(flag: string, v: string | undefined): Date | undefined {
+/** Validates a YYYY-MM-DD flag; names the flag on bad input. */
+export function parseDay(flag: string, v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new ValidationError(flag, `expected YYYY-MM-DD, got "${v}"`);
-  return new Date(`${v}T00:00:00Z`);
+  return v;
+}
+
+/**
+ * Midnight of `day` in the data's own time zone (`--tz`, else the customers' most common zone,
+ * else UTC): Olist days are São Paulo days, so `--until 2018-06-01` means 03:00 UTC.
+ */
+async function dayStart(ctx: CommandContext, day: string | undefined, tz: string | undefined): Promise<Date | undefined> {
+  if (day === undefined) return undefined;
+  const zone =
+    tz ?? (await ctx.warehouse.one<{ z: string }>('SELECT time_zone AS z FROM customers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1'))?.z ?? 'UTC';
+  try {
+    const r = await ctx.warehouse.one<{ t: Date }>('SELECT timezone($1, CAST($2 AS TIMESTAMP)) AS t', [zone, day]);
+    return new Date(r!.t);
+  } catch (e) {
+    throw new ValidationError('tz', `unknown time zone "${zone}"`, { cause: String(e) });
+  }
 }
 
 function parseIntFlag(flag: string, v: string | undefined): number | undefined {
@@ -50,7 +67,10 @@ async function maybeLoadOlist(rt: CliRuntime, ctx: CommandContext, dir: string |
 }
 
 const common = (c: Command) =>
-  c.option('--db <file>', 'DuckDB file (default $SHIPCAST_DB or data/shipcast.duckdb)').option('--olist <dir>', 'load this Olist extract into the warehouse first');
+  c
+    .option('--db <file>', 'DuckDB file (default $SHIPCAST_DB or data/shipcast.duckdb)')
+    .option('--olist <dir>', 'load this Olist extract into the warehouse first')
+    .option('--tz <zone>', "IANA zone of the YYYY-MM-DD flags (default: the customers' most common zone)");
 
 export function registerEtaCommands(program: Command, rt: CliRuntime): void {
   common(
@@ -66,12 +86,13 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
       const epochs = parseIntFlag('epochs', opts.epochs);
       await withWarehouse(rt, { db: opts.db }, async (ctx) => {
         await maybeLoadOlist(rt, ctx, opts.olist);
+        const untilAt = await dayStart(ctx, until, opts.tz);
         const r = await trainEta(
           {
             warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
             onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
           },
-          { until, seed, epochs },
+          { until: untilAt, seed, epochs },
         );
         if (opts.json) {
           rt.out(JSON.stringify({ version: r.version, metrics: r.metrics }));
@@ -97,7 +118,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
         await maybeLoadOlist(rt, ctx, opts.olist);
         await initTf(ctx.config.tfBackend, ctx.log);
         const bundle = await loadEtaBundle(createFileModelStore(ctx.config.modelsDir));
-        const rows = await queryEtaFeatures(ctx.warehouse, { kind: 'purchase', from, openOrDelivered: true });
+        const rows = await queryEtaFeatures(ctx.warehouse, { kind: 'purchase', from: await dayStart(ctx, from, opts.tz), openOrDelivered: true });
         const days = scoreRows(bundle, rows);
         const iso = (base: Date, d: number) => new Date(base.getTime() + d * 86_400_000).toISOString();
         const lines = ['order_id,shipment_id,p10_days,p50_days,p90_days,p10_at,p50_at,p90_at'];
@@ -120,12 +141,14 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
     .option('--epochs <n>', 'maximum epochs')
     .option('--json', 'print the report as JSON')
     .action(async (opts: CommonOpts & { split?: string; until?: string; seed: string; epochs?: string; json?: boolean }) => {
-      let splitAt = parseDay('split', opts.split);
-      const testUntil = parseDay('until', opts.until);
+      const split = parseDay('split', opts.split);
+      const until = parseDay('until', opts.until);
       const seed = parseIntFlag('seed', opts.seed);
       const epochs = parseIntFlag('epochs', opts.epochs);
       await withWarehouse(rt, { db: opts.db }, async (ctx) => {
         await maybeLoadOlist(rt, ctx, opts.olist);
+        let splitAt = await dayStart(ctx, split, opts.tz);
+        const testUntil = await dayStart(ctx, until, opts.tz);
         if (!splitAt) {
           const r = await ctx.warehouse.one<{ d: Date | null }>(
             `SELECT date_trunc('day', quantile_disc(o.purchased_at, 0.8)) AS d FROM shipments s JOIN orders o USING (order_id) WHERE s.delivered_at IS NOT NULL`,
