@@ -10,8 +10,13 @@ import type { EmailMetrics } from './email-metrics.js';
 export interface WorkerOptions {
   /** Rows claimed per round. */
   batchSize?: number;
-  /** Concurrent provider requests. */
+  /** Concurrent provider requests per round. */
   concurrency?: number;
+  /**
+   * Rounds run at once. Claims are atomic, so lanes never share a row; while one lane waits on
+   * the warehouse (claim, record) another keeps the provider busy.
+   */
+  lanes?: number;
   /** Idle poll interval; enqueueing wakes the worker sooner. */
   pollMs?: number;
   /** Attempts before a retryable failure becomes permanent. */
@@ -64,6 +69,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => 
 export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions = {}): OutboxWorker {
   const batchSize = opts.batchSize ?? 64;
   const concurrency = opts.concurrency ?? 8;
+  const lanes = opts.lanes ?? 2;
   const pollMs = opts.pollMs ?? 1000;
   const maxAttempts = opts.maxAttempts ?? 8;
   const baseMs = opts.backoffBaseMs ?? 2000;
@@ -71,14 +77,17 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
   const { warehouse: wh, mailer, log } = deps;
   let running = false;
   let loop: Promise<void> | undefined;
-  let sleeper: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  const sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   /** Set from a provider's Retry-After: the whole stream is rate limited, not just one message. */
   let pausedUntil = 0;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      sleeper = { timer: setTimeout(resolve, ms), resolve };
-    }).finally(() => (sleeper = undefined));
+  const sleep = (ms: number) => {
+    let entry!: { timer: NodeJS.Timeout; resolve: () => void };
+    return new Promise<void>((resolve) => {
+      entry = { timer: setTimeout(resolve, ms), resolve };
+      sleepers.add(entry);
+    }).finally(() => sleepers.delete(entry));
+  };
 
   const predictions = async (rows: OutboxRow[], now: Date): Promise<Map<string, EtaPrediction>> => {
     if (!deps.predictor) return new Map();
@@ -139,9 +148,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
   return {
     runOnce,
     wake() {
-      if (sleeper) {
-        clearTimeout(sleeper.timer);
-        sleeper.resolve();
+      for (const s of sleepers) {
+        clearTimeout(s.timer);
+        s.resolve();
       }
     },
     async start() {
@@ -149,7 +158,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
       running = true;
       const requeued = await requeueInterrupted(wh, new Date());
       if (requeued > 0) log.warn({ requeued }, 'requeued emails interrupted by a previous shutdown');
-      loop = (async () => {
+      const lane = async () => {
         while (running) {
           let handled = 0;
           try {
@@ -159,7 +168,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
           }
           if (running && handled === 0) await sleep(Math.max(10, Math.min(pollMs, pausedUntil - Date.now() > 0 ? pausedUntil - Date.now() : pollMs)));
         }
-      })();
+      };
+      loop = Promise.all(Array.from({ length: lanes }, lane)).then(() => undefined);
     },
     async stop() {
       running = false;

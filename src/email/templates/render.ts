@@ -137,7 +137,8 @@ export function createTemplateRenderer(): TemplateRenderer {
       // mjml 4.x compiles synchronously; @types/mjml describes the async 5.x API.
       const out = mjml2html(mjmlSource(copy, locale, stream), { validationLevel: 'strict', keepComments: false }) as unknown as { html: string; errors: Array<{ formattedMessage: string }> };
       if (out.errors.length > 0) throw new ShipcastError('INTERNAL', `template ${key} does not compile: ${out.errors[0].formattedMessage}`);
-      c = { subject: split(copy.subject), html: split(out.html), text: split(textSource(copy, locale, stream)) };
+      // Line indentation is collapsible whitespace in HTML; dropping it shrinks every message by a third.
+      c = { subject: split(copy.subject), html: split(out.html.replace(/^[ \t]+/gm, '')), text: split(textSource(copy, locale, stream)) };
       cache.set(key, c);
     }
     return c;
