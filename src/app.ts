@@ -14,6 +14,8 @@ import { createRouter, type FetchHandler, type Route } from './http/router.js';
 // app-imports: one line per capability.
 import { createGraphQLApi, modelTrainer, type GraphQLApi } from './graphql/api.js';
 import { createFileModelStore } from './ml/registry/file-model-store.js';
+import { createEtaPredictor } from './ml/eta/predictor.js';
+import type { EtaPredictor } from './domain/eta.js';
 import { createEmailCapability, type EmailCapability } from './email/email-capability.js';
 import { createIngestion, type Ingestion } from './ingest/ingestion.js';
 
@@ -25,6 +27,8 @@ export interface AppContext {
   events: DomainEvents;
   metrics: Registry;
   // app-context-fields: one line per capability.
+  /** The active ETA model (shared by GraphQL, ingestion and email); MODEL_NOT_READY until one is trained. */
+  etaPredictor: EtaPredictor;
   graphql: GraphQLApi;
   email: EmailCapability;
   ingestion: Ingestion;
@@ -76,7 +80,8 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const metrics = deps.metrics ?? createMetricsRegistry({ defaultMetrics: config.env !== 'test' });
   const closers: Array<() => Promise<void>> = [];
   // app-build: each capability builds its services here and adds them to ctx / closers.
-  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
+  const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
+  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
   closers.push(() => graphql.close());
   const email = createEmailCapability({ config, log, warehouse, events, metrics });
   await email.start();
@@ -90,6 +95,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
     events,
     metrics,
     // app-context-values: one line per capability.
+    etaPredictor,
     graphql,
     email,
     ingestion,
