@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openWarehouse } from '../../src/warehouse/duckdb-warehouse.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { queryEtaFeatures, NUMERIC_FEATURES, CATEGORICAL_FEATURES } from '../../src/features/eta/feature-sql.js';
+import { encodeRows, fitFeatureSpec, numericWidth, fromResidual, toResidual } from '../../src/features/eta/feature-spec.js';
+import { loadEtaFixture, FIXTURE_START } from './eta-fixture.js';
+
+const DAY = 86_400_000;
+
+describe('ETA features (DuckDB, point in time)', () => {
+  let wh: Warehouse;
+  beforeEach(async () => {
+    wh = await openWarehouse(':memory:');
+  });
+  afterEach(async () => {
+    await wh.close();
+  });
+
+  it('a shipment’s features do not change when later rows are added', async () => {
+    await loadEtaFixture(wh, { shipments: 400, days: 60, seed: 3 });
+    const before = await queryEtaFeatures(wh, { kind: 'purchase' });
+    // Later history: more shipments on the same lanes, purchased and delivered afterwards.
+    await loadEtaFixture(wh, { shipments: 400, days: 60, startDay: 60, seed: 4, idPrefix: 'later' });
+    const after = new Map((await queryEtaFeatures(wh, { kind: 'purchase' })).map((r) => [r.shipment_id, r]));
+    expect(after.size).toBe(800);
+    for (const r of before) {
+      const a = after.get(r.shipment_id)!;
+      // Window sums may add in another order, so compare numbers to 1e-9 relative.
+      for (const f of NUMERIC_FEATURES) {
+        const [x, y] = [r[f] as number | null, a[f] as number | null];
+        if (x === null || y === null) expect([r.shipment_id, f, y]).toEqual([r.shipment_id, f, x]);
+        else expect(Math.abs(x - y), `${r.shipment_id} ${f}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x)));
+      }
+      for (const f of CATEGORICAL_FEATURES) expect([r.shipment_id, f, a[f]]).toEqual([r.shipment_id, f, r[f]]);
+    }
+  });
+
+  it('rolling lane statistics only count deliveries from earlier days', async () => {
+    await loadEtaFixture(wh, { shipments: 300, days: 40, seed: 5 });
+    const rows = await queryEtaFeatures(wh, { kind: 'purchase' });
+    const target = rows[rows.length - 1];
+    const pday = Math.floor(target.purchased_at.getTime() / DAY);
+    const expected = await wh.one<{ n: number }>(
+      `SELECT count(*) AS n FROM shipments s WHERE origin_region || '>' || dest_region = $1 AND delivered_at IS NOT NULL
+         AND floor(epoch(delivered_at) / 86400) < $2 AND floor(epoch(delivered_at) / 86400) >= $2 - 60`,
+      [`${target.origin_region}>${target.dest_region}`, pday],
+    );
+    expect(Math.round(Math.expm1(target.lane_log_n as number))).toBe(expected!.n);
+    // The first shipments have no history at all.
+    expect(rows[0].lane_log_n).toBe(0);
+  });
+
+  it('encodes with the fitted spec: shapes, unseen categories, residual transform round trip', async () => {
+    await loadEtaFixture(wh, { shipments: 200, days: 30, seed: 6 });
+    const rows = await queryEtaFeatures(wh, { kind: 'training', inFlightPerShipment: 1 });
+    expect(rows.some((r) => r.stage !== 'none')).toBe(true);
+    const spec = fitFeatureSpec(rows);
+    const enc = encodeRows([...rows, { ...rows[0], lane: 'never-seen' }], spec);
+    expect(enc.numeric.length).toBe((rows.length + 1) * numericWidth(spec));
+    expect(enc.categorical).toHaveLength(CATEGORICAL_FEATURES.length);
+    const laneIdx = spec.categorical.findIndex((c) => c.name === 'lane');
+    expect(enc.categorical[laneIdx][rows.length]).toBe(0);
+    expect(fromResidual(toResidual(7.5, 5, spec), 5, spec)).toBeCloseTo(7.5, 9);
+  });
+
+  it('current selection uses the latest event by occurred_at and leaves delivered shipments out', async () => {
+    const end = await loadEtaFixture(wh, { shipments: 100, days: 20, openDays: 6, seed: 7 });
+    const ids = (await wh.all<{ shipment_id: string }>('SELECT shipment_id FROM shipments ORDER BY shipment_id')).map((r) => r.shipment_id);
+    const rows = await queryEtaFeatures(wh, { kind: 'current', shipmentIds: ids, now: end });
+    const open = await wh.all<{ shipment_id: string }>('SELECT shipment_id FROM shipments WHERE delivered_at IS NULL');
+    expect(rows.map((r) => r.shipment_id).sort()).toEqual(open.map((r) => r.shipment_id).sort());
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      const latest = await wh.one<{ t: Date }>('SELECT max(occurred_at) AS t FROM tracking_events WHERE shipment_id = $1', [r.shipment_id]);
+      if (latest?.t) expect(r.as_of.getTime()).toBe(new Date(latest.t).getTime());
+      expect(r.as_of.getTime()).toBeGreaterThanOrEqual(FIXTURE_START);
+    }
+  });
+});
