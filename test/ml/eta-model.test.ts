@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { openWarehouse } from '../../src/warehouse/duckdb-warehouse.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { silentLogger } from '../../src/log.js';
+import { initTf } from '../../src/ml/backend.js';
+import { queryEtaFeatures, type RawEtaRow } from '../../src/features/eta/feature-sql.js';
+import { encodeRows, fitFeatureSpec } from '../../src/features/eta/feature-spec.js';
+import { buildEtaModel, predictDays, quantileHead } from '../../src/ml/eta/model.js';
+import { fitEtaModel, timeSplit } from '../../src/ml/eta/train.js';
+import { createFileModelStore } from '../../src/ml/registry/file-model-store.js';
+import { loadEtaBundle, writeEtaBundle } from '../../src/ml/eta/bundle.js';
+import { loadEtaFixture } from './eta-fixture.js';
+
+describe('ETA model', () => {
+  let wh: Warehouse;
+  let rows: RawEtaRow[];
+  let tmp: string;
+  beforeAll(async () => {
+    expect(await initTf('auto', silentLogger())).toBe('wasm');
+    wh = await openWarehouse(':memory:');
+    await loadEtaFixture(wh, { shipments: 600, days: 90, seed: 11 });
+    rows = await queryEtaFeatures(wh, { kind: 'training', inFlightPerShipment: 1, seed: 1 });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-eta-'));
+  });
+  afterAll(async () => {
+    await wh.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('has the expected shapes', () => {
+    const spec = fitFeatureSpec(rows);
+    const model = buildEtaModel(spec, { seed: 1, towers: 2 });
+    expect(model.outputs[0].shape).toEqual([null, 6]);
+    const enc = encodeRows(rows.slice(0, 10), spec);
+    const days = predictDays(model, enc, spec);
+    expect(days).toHaveLength(30);
+    model.dispose();
+  });
+
+  it('quantile heads never cross, whatever the raw outputs', () => {
+    const raw = tf.randomNormal([5000, 9], 0, 20, 'float32', 3) as tf.Tensor2D;
+    const q = quantileHead(raw);
+    const v = q.dataSync();
+    for (let i = 0; i < 5000; i++) {
+      expect(v[i * 3]).toBeLessThanOrEqual(v[i * 3 + 1]);
+      expect(v[i * 3 + 1]).toBeLessThanOrEqual(v[i * 3 + 2]);
+    }
+    tf.dispose([raw, q]);
+  });
+
+  it('a tiny fit learns, is deterministic per seed, and round-trips exactly through the registry', async () => {
+    const { train, val } = timeSplit(rows, 0.2);
+    const a = await fitEtaModel(train, val, { seed: 5, epochs: 4, refit: false });
+    const b = await fitEtaModel(train, val, { seed: 5, epochs: 4, refit: false });
+    const c = await fitEtaModel(train, val, { seed: 6, epochs: 4, refit: false });
+    const w = (m: tf.LayersModel) => m.getWeights().map((t) => Array.from(t.dataSync()));
+    expect(w(a.model)).toEqual(w(b.model));
+    expect(w(a.model)).not.toEqual(w(c.model));
+    expect(a.bestEpoch).toBeGreaterThan(0);
+
+    // Learns: median error on validation well under the spread of the target.
+    const y = val.map((r) => r.total_days as number);
+    const ae = y.map((t, i) => Math.abs(t - a.valPred[i * 3 + 1])).sort((p, q) => p - q);
+    const meanY = y.reduce((s, t) => s + t, 0) / y.length;
+    const dev = y.map((t) => Math.abs(t - meanY)).sort((p, q) => p - q);
+    expect(ae[Math.floor(ae.length / 2)]).toBeLessThan(dev[Math.floor(dev.length / 2)]);
+
+    const store = createFileModelStore(tmp);
+    await store.register({ kind: 'eta', version: 'v1', createdAt: new Date().toISOString(), dataFingerprint: 'abc' }, { mae: 1 }, (dir) =>
+      writeEtaBundle(dir, { model: a.model, spec: a.spec, calibration: a.calibration }),
+    );
+    await store.activate('eta', 'v1');
+    for (const f of ['model.json', 'weights.bin', 'feature-spec.json', 'metrics.json', 'meta.json']) expect(fs.existsSync(path.join(tmp, 'eta', 'v1', f))).toBe(true);
+    const loaded = await loadEtaBundle(store);
+    expect(loaded.version).toBe('v1');
+    expect(w(loaded.model)).toEqual(w(a.model));
+    const enc = encodeRows(val, a.spec);
+    expect(Array.from(predictDays(loaded.model, enc, loaded.spec))).toEqual(Array.from(predictDays(a.model, enc, a.spec)));
+    expect(loaded.calibration).toEqual(a.calibration);
+    tf.dispose([a.model, b.model, c.model, loaded.model]);
+  });
+});
+
+describe('file model store', () => {
+  it('lists, gets and activates versions; unknown versions are NOT_FOUND', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-store-'));
+    try {
+      const store = createFileModelStore(dir);
+      expect(await store.list()).toEqual([]);
+      expect(await store.activeVersion('eta')).toBeUndefined();
+      for (const v of ['a1', 'a2']) {
+        await store.register({ kind: 'eta', version: v, createdAt: `2024-01-0${v === 'a1' ? 1 : 2}T00:00:00Z`, dataFingerprint: v }, { n: 1 }, async (d) =>
+          fs.writeFileSync(path.join(d, 'model.json'), '{}'),
+        );
+      }
+      await store.activate('eta', 'a1');
+      const list = await store.list('eta');
+      expect(list.map((m) => [m.version, m.active])).toEqual([['a2', false], ['a1', true]]);
+      expect((await store.get('eta', 'a2'))?.dataFingerprint).toBe('a2');
+      await expect(store.activate('eta', 'nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(
+        store.register({ kind: 'eta', version: 'a1', createdAt: '2024-01-03T00:00:00Z', dataFingerprint: 'x' }, {}, async () => undefined),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await store.activeVersion('eta')).toBe('a1');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
