@@ -83,7 +83,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
   const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
   closers.push(() => graphql.close());
-  const email = createEmailCapability({ config, log, warehouse, events, metrics });
+  const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor });
   await email.start();
   closers.push(() => email.close());
   const ingestion = createIngestion({ config, log, warehouse, events, metrics });

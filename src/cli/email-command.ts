@@ -3,6 +3,7 @@ import { withWarehouse, type CliRuntime } from './runtime.js';
 import { DomainEvents } from '../domain/events.js';
 import { createMetricsRegistry } from '../observability/metrics.js';
 import { createEmailCapability } from '../email/email-capability.js';
+import { createEtaPredictor } from '../ml/eta/predictor.js';
 import { parseEmailKind, EMAIL_LOCALES, type EmailLocale } from '../email/kinds.js';
 import { ValidationError } from '../errors.js';
 
@@ -35,7 +36,9 @@ export function registerEmailCommand(program: Command, rt: CliRuntime): void {
       const kind = parseEmailKind(opts.kind);
       const locale = parseLocale(opts.locale);
       await withWarehouse(rt, { db: opts.db }, async ({ config, log, warehouse }) => {
-        const cap = createEmailCapability({ config, log, warehouse, events: new DomainEvents(), metrics: createMetricsRegistry({ defaultMetrics: false }) });
+        // The active ETA model, as the worker would use at send time (the promise when none is trained).
+        const predictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
+        const cap = createEmailCapability({ config, log, warehouse, events: new DomainEvents(), metrics: createMetricsRegistry({ defaultMetrics: false }), predictor });
         try {
           const p = await cap.service.preview({ trackingNumber: opts.tracking, kind, locale });
           if (opts.html) {

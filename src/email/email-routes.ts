@@ -78,7 +78,7 @@ export function emailRoutes(deps: EmailRouteDeps): Route[] {
 
   const liveState = async (m: LinkedMessage): Promise<LiveEtaState> => {
     if (m.status === 'delivered' && m.delivered_at) return { kind: 'delivered', at: new Date(m.delivered_at) };
-    if (deps.predictor) {
+    if (deps.predictor && deps.predictor.activeVersion() !== undefined) {
       try {
         const now = new Date();
         const p = (await deps.predictor.predict([m.shipment_id], now)).get(m.shipment_id);

@@ -165,7 +165,7 @@ export function createEmailService(deps: EmailServiceDeps): EmailService {
       const ctx = (await loadShipmentContexts(wh, [shipmentId])).get(shipmentId);
       if (!ctx) throw new ShipcastError('NOT_FOUND', `trackingNumber: no order for tracking number ${req.trackingNumber}`, { field: 'trackingNumber' });
       let prediction;
-      if (deps.predictor) {
+      if (deps.predictor && deps.predictor.activeVersion() !== undefined) {
         try {
           prediction = (await deps.predictor.predict([shipmentId], now)).get(shipmentId);
         } catch (err) {

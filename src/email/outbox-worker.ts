@@ -90,7 +90,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
   };
 
   const predictions = async (rows: OutboxRow[], now: Date): Promise<Map<string, EtaPrediction>> => {
-    if (!deps.predictor) return new Map();
+    // No active model yet: the promise is the best window there is, and nothing is wrong.
+    if (!deps.predictor || deps.predictor.activeVersion() === undefined) return new Map();
     try {
       return await deps.predictor.predict(rows.map((r) => r.shipmentId), now);
     } catch (err) {

@@ -12,12 +12,12 @@ describe('shipcast email preview', () => {
     const wh = await openWarehouse(db);
     const { trackingNumber } = await seedShipment(wh, { promisedAt: '2026-12-10T15:00:00Z' });
     await wh.close();
-    const env = { SHIPCAST_DATA_DIR: dir, SHIPCAST_LOG_LEVEL: 'silent' };
+    const env = { SHIPCAST_DATA_DIR: dir, SHIPCAST_MODELS_DIR: path.join(dir, 'models'), SHIPCAST_LOG_LEVEL: 'silent' };
     const rt = captureRuntime(env);
     expect(await runCli(['email', 'preview', '--kind', 'shipped', '--tracking', trackingNumber, '--locale', 'pt-BR', '--db', db], rt)).toBe(0);
     const out = rt.stdout.join('\n');
     expect(out).toContain('Subject: Seu pedido está a caminho');
-    expect(out).toContain('Stream: transactional   Tags: shipped, transactional');
+    expect(out).toContain('Stream: transactional   Tags: shipped, transactional   Locale: pt-BR   Model: none (promised date)');
     expect(out).toContain('Previsão de entrega: até qui., 10 de dez.');
     const html = captureRuntime(env);
     expect(await runCli(['email', 'preview', '--kind', 'delay', '--tracking', trackingNumber, '--db', db, '--html'], html)).toBe(0);
