@@ -1,0 +1,141 @@
+/**
+ * `generateSample`: fills every canonical table with a deterministic synthetic history ending at
+ * `asOf`, plus the ground-truth tables of migration 002. Rows are generated inside DuckDB (see
+ * stages.ts); only the small dimension tables are built in JS.
+ */
+import type { Warehouse, SqlRunner } from '../warehouse/warehouse.js';
+import { ShipcastError, ValidationError } from '../errors.js';
+import { buildDimensions } from './dimensions.js';
+import { DEFAULT_KNOBS, type SynthKnobs } from './knobs.js';
+import { randomMacrosSql } from './random.js';
+import { buildStages, TEMP_TABLES } from './stages.js';
+import { behaviourParameters, NBA_ACTIONS } from './behaviour.js';
+import { tempTableSql, lit } from './sql-literals.js';
+
+/** Bumped whenever the same (seed, shipments, asOf) would produce different data. */
+export const GENERATOR_VERSION = 'synth-1';
+
+/** Tables the generator fills, canonical first, then ground truth. */
+export const GENERATED_TABLES = [
+  'customers', 'consent_records', 'orders', 'order_items', 'shipments', 'tracking_events', 'freight_invoices', 'freight_invoice_charges',
+  'returns', 'email_messages', 'email_events', 'csat_responses', 'support_contacts', 'nba_decisions',
+] as const;
+
+export const TRUTH_TABLES = [
+  'truth_runs', 'truth_parameters', 'truth_calendar', 'truth_lanes', 'truth_lane_services', 'truth_disruptions', 'truth_shipment_transit',
+  'truth_order_returns', 'truth_nba_effects', 'truth_nba_outcomes', 'truth_invoice_errors',
+] as const;
+
+export interface GenerateOptions {
+  seed: number;
+  shipments: number;
+  /** End of history (default: now). Data is a pure function of (seed, shipments, asOf). */
+  asOf?: Date;
+  onProgress?: (done: number, total: number) => void;
+  /** Realism knobs; see docs/SYNTHETIC.md. */
+  knobs?: Partial<SynthKnobs>;
+}
+
+export interface GenerateSummary {
+  seed: number;
+  shipments: number;
+  asOf: Date;
+  historyStart: Date;
+  seconds: number;
+  /** Rows written per table (canonical and truth). */
+  counts: Record<string, number>;
+}
+
+/** Upper bound keeping generated ids and hash keys well inside their formats. */
+export const MAX_SHIPMENTS = 50_000_000;
+
+function validate(opts: GenerateOptions): { seed: number; shipments: number; asOf: Date; knobs: SynthKnobs } {
+  if (!Number.isSafeInteger(opts.seed) || opts.seed < 0 || opts.seed >= 2 ** 31) throw new ValidationError('seed', 'must be an integer in [0, 2147483647]');
+  if (!Number.isSafeInteger(opts.shipments) || opts.shipments < 1 || opts.shipments > MAX_SHIPMENTS) {
+    throw new ValidationError('shipments', `must be an integer in [1, ${MAX_SHIPMENTS}]`);
+  }
+  const asOf = opts.asOf ?? new Date();
+  if (!(asOf instanceof Date) || Number.isNaN(asOf.getTime())) throw new ValidationError('asOf', 'must be a valid date');
+  // Whole seconds, so epoch arithmetic in SQL is exact and runs are reproducible from an ISO string.
+  const asOfRounded = new Date(Math.floor(asOf.getTime() / 1000) * 1000);
+  const knobs = { ...DEFAULT_KNOBS, ...opts.knobs };
+  for (const [key, v] of Object.entries(knobs)) {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new ValidationError(`knobs.${key}`, 'must be a finite number');
+  }
+  if (!Number.isInteger(knobs.historyDays) || knobs.historyDays < 7 || knobs.historyDays > 3650) throw new ValidationError('knobs.historyDays', 'must be an integer in [7, 3650]');
+  if (!Number.isInteger(knobs.quadraturePoints) || knobs.quadraturePoints < 8 || knobs.quadraturePoints > 512) throw new ValidationError('knobs.quadraturePoints', 'must be an integer in [8, 512]');
+  return { seed: opts.seed, shipments: opts.shipments, asOf: asOfRounded, knobs };
+}
+
+async function assertEmpty(wh: Warehouse): Promise<void> {
+  for (const t of ['shipments', 'orders', 'truth_runs']) {
+    const row = await wh.one<{ n: number }>(`SELECT count(*) AS n FROM ${t}`);
+    if ((row?.n ?? 0) > 0) {
+      throw new ShipcastError('CONFLICT', `${t}: the warehouse already holds data; generate into an empty database`, { field: t });
+    }
+  }
+}
+
+function truthDimensionSql(seed: number, shipments: number, asOf: Date, historyStartS: number, knobs: SynthKnobs): string {
+  const params: [string, number | null, string | null, string][] = Object.entries(knobs).map(([k, v]) =>
+    typeof v === 'number' ? [`knobs.${k}`, v, null, 'generator knob (docs/SYNTHETIC.md)'] : [`knobs.${k}`, null, String(v), 'generator knob (docs/SYNTHETIC.md)'],
+  );
+  for (const [name, value, description] of behaviourParameters()) params.push([name, value, null, description]);
+  return `
+INSERT INTO truth_runs VALUES (${seed}, ${shipments}, ${lit(asOf.toISOString())}::TIMESTAMPTZ, to_timestamp(${historyStartS}), ${lit(GENERATOR_VERSION)}, current_timestamp);
+${tempTableSql('_params', [['name', 'VARCHAR'], ['value', 'DOUBLE'], ['text_value', 'VARCHAR'], ['description', 'VARCHAR']], params)}
+INSERT INTO truth_parameters SELECT * FROM _params;
+DROP TABLE _params;
+INSERT INTO truth_calendar SELECT DATE '1970-01-01' + day, holiday, is_bday, ground_delivers, express_delivers, exp(peak_log) FROM _bcal;
+INSERT INTO truth_lanes
+SELECT l.lane_id, f.code, f.postal_prefix, m.code, m.postal_prefix, m.region, m.country, l.distance_km, l.zone, l.lane_mult, ln(l.lane_mult), l.planted
+FROM _lane l JOIN _fc f ON f.fi = l.fi JOIN _metro m ON m.mi = l.mi;
+INSERT INTO truth_lane_services
+SELECT l.lane_id, o.carrier, o.service_level, lo.chart_median, exp(lo.mu), lo.mu, lo.sigma, lo.quoted_bdays
+FROM _lo lo JOIN _lane l ON l.li = lo.li JOIN _offer o ON o.oi = lo.oi;
+INSERT INTO truth_disruptions
+SELECT disruption_id, kind, region, country, to_timestamp(starts_s), to_timestamp(ends_s), to_timestamp(from_s), to_timestamp(to_s), extra_days FROM _dis;
+INSERT INTO truth_nba_effects VALUES ${NBA_ACTIONS.map((a) => `(${[a.action, a.logitEffect, a.logitEffectIfLate, a.costShare, a.description].map(lit).join(', ')})`).join(', ')};`;
+}
+
+/**
+ * Generates a deterministic synthetic history of `shipments` shipments ending at `asOf` into an
+ * empty warehouse, in one transaction. Throws `BAD_INPUT` for invalid options and `CONFLICT` when
+ * the warehouse already holds orders, shipments or a previous run.
+ */
+export async function generateSample(wh: Warehouse, opts: GenerateOptions): Promise<GenerateSummary> {
+  const { seed, shipments, asOf, knobs } = validate(opts);
+  const t0 = performance.now();
+  await assertEmpty(wh);
+  const asOfS = asOf.getTime() / 1000;
+  const dims = buildDimensions(seed, asOf, knobs);
+  const stages = buildStages({ shipments, asOfS, knobs });
+  const total = stages.reduce((a, s) => a + s.weight, 0) + 2;
+  let done = 0;
+  const progress = (w: number) => {
+    done += w;
+    opts.onProgress?.(Math.round((shipments * done) / total), shipments);
+  };
+  progress(0);
+  await wh.transaction(async (tx: SqlRunner) => {
+    await tx.run(randomMacrosSql(seed));
+    await tx.run(dims.sql);
+    progress(1);
+    for (const st of stages) {
+      try {
+        await tx.run(st.sql);
+      } catch (e) {
+        throw new ShipcastError('INTERNAL', `synthetic generator stage ${st.name} failed: ${(e as Error).message}`, { cause: e });
+      }
+      progress(st.weight);
+    }
+    await tx.run(truthDimensionSql(seed, shipments, asOf, dims.historyStartS, knobs));
+    await tx.run(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
+  });
+  progress(1);
+  const counts: Record<string, number> = {};
+  const all = [...GENERATED_TABLES, ...TRUTH_TABLES];
+  const rows = await wh.all<{ t: string; n: number }>(all.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM ${t}`).join(' UNION ALL '));
+  for (const t of all) counts[t] = rows.find((r) => r.t === t)?.n ?? 0;
+  return { seed, shipments, asOf, historyStart: new Date(dims.historyStartS * 1000), seconds: (performance.now() - t0) / 1000, counts };
+}
