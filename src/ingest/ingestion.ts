@@ -33,6 +33,12 @@ export interface IngestionOptions {
   rateLimit?: RateLimitOptions;
   /** Signature timestamp tolerance (default 300 s). */
   toleranceSeconds?: number;
+  /**
+   * Mailgun's timestamp tolerance (default 8 h 15 min). Mailgun retries for 8 hours and its docs do
+   * not promise a fresh signature per retry; every token is kept in DuckDB, so a replay is refused
+   * whatever its age.
+   */
+  mailgunToleranceSeconds?: number;
   /** How often unmatched events are attached to shipments that appeared (default 30 s; 0 disables). */
   attachIntervalMs?: number;
   now?: () => Date;
@@ -64,6 +70,7 @@ export function createIngestion(deps: IngestionDeps, opts: IngestionOptions = {}
     limiter: new RateLimiter(opts.rateLimit ?? { ratePerSecond: 2000, burst: 4000 }),
     bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024,
     toleranceSeconds: opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS,
+    mailgunToleranceSeconds: opts.mailgunToleranceSeconds ?? 8.25 * 3600,
     now: opts.now ?? (() => new Date()),
   });
   const interval = opts.attachIntervalMs ?? 30_000;

@@ -27,6 +27,8 @@ export interface WebhookDeps {
   limiter: RateLimiter;
   bodyLimitBytes: number;
   toleranceSeconds: number;
+  /** Mailgun's timestamp window; wider, because its persisted tokens are the replay defence (see docs/INGESTION.md). */
+  mailgunToleranceSeconds: number;
   now: () => Date;
 }
 
@@ -149,7 +151,7 @@ function mailgunRoute(d: WebhookDeps): Route {
       }
       const sig = mailgunSignatureOf(json);
       if (!sig) return unauthenticated(source, 'missing signature block', d);
-      const v = verifyMailgun(sig, d.config.mail.mailgun.webhookSigningKey, d.now(), d.toleranceSeconds);
+      const v = verifyMailgun(sig, d.config.mail.mailgun.webhookSigningKey, d.now(), d.mailgunToleranceSeconds);
       if (!v.ok) return unauthenticated(source, v.reason, d);
       try {
         d.metrics.events.inc({ source, outcome: 'received' });

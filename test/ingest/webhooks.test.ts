@@ -251,6 +251,17 @@ describe('Mailgun events', () => {
     expect(await count("SELECT * FROM email_events WHERE event_id IN ('mg-evil', 'mg-f')")).toBe(0);
   });
 
+  it('accepts a retry signed hours ago (Mailgun retries for 8 h) but refuses a signature older than the window', async () => {
+    await start();
+    const signedAt = (hoursAgo: number, token: string, id: string) => {
+      const timestamp = String(Math.floor(Date.now() / 1000 - hoursAgo * 3600));
+      return JSON.stringify({ signature: { timestamp, token, signature: signMailgun('mg-key', timestamp, token) }, 'event-data': { id, event: 'opened', timestamp: ts } });
+    };
+    expect((await post(signedAt(4, 'tok-old', 'mg-old'))).status).toBe(200);
+    expect((await post(signedAt(9, 'tok-expired', 'mg-expired'))).status).toBe(401);
+    expect(await count("SELECT * FROM email_events WHERE event_id = 'mg-expired'")).toBe(0);
+  });
+
   it('dead-letters an authentic event it cannot use with 406 naming the field', async () => {
     await start();
     const r = await post(mg({ id: 'mg9', event: 'failed', timestamp: ts, recipient: 'b@example.com' }));
