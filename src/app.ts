@@ -86,7 +86,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor });
   await email.start();
   closers.push(() => email.close());
-  const ingestion = createIngestion({ config, log, warehouse, events, metrics });
+  const ingestion = createIngestion({ config, log, warehouse, events, metrics, predictor: () => etaPredictor });
   closers.push(() => ingestion.close());
   const ctx: AppContext = {
     config,
