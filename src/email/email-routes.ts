@@ -19,7 +19,7 @@ export interface EmailRouteDeps {
 interface LinkedMessage {
   message_id: string; shipment_id: string; locale: string; to_address: string | null; customer_id: string | null;
   eta_p10: Date | null; eta_p90: Date | null; sent_at: Date | null; created_at: Date;
-  time_zone: string | null; tracking_number: string; carrier: string; status: string; delivered_at: Date | null;
+  time_zone: string | null; tracking_number: string; carrier: string; status: string; delivered_at: Date | null; promised_at: Date | null;
 }
 
 const PAGE_TEXT: Record<EmailLocale, Record<string, string>> = {
@@ -55,7 +55,7 @@ export function emailRoutes(deps: EmailRouteDeps): Route[] {
       const { messageId } = signer.verify(token, scope);
       const m = await wh.one<LinkedMessage>(
         `SELECT o.message_id, o.shipment_id, o.locale, o.to_address, m.customer_id, o.eta_p10, o.eta_p90, m.sent_at, o.created_at,
-                c.time_zone, s.tracking_number, s.carrier, s.status, s.delivered_at
+                c.time_zone, s.tracking_number, s.carrier, s.status, s.delivered_at, s.promised_at
          FROM email_outbox o JOIN email_messages m USING (message_id) JOIN shipments s ON s.shipment_id = o.shipment_id
          LEFT JOIN customers c ON c.customer_id = m.customer_id WHERE o.message_id = $1`,
         [messageId],
@@ -88,6 +88,7 @@ export function emailRoutes(deps: EmailRouteDeps): Route[] {
       }
     }
     if (m.eta_p10 && m.eta_p90) return { kind: 'fallback', p10: new Date(m.eta_p10), p90: new Date(m.eta_p90), sentAt: new Date(m.sent_at ?? m.created_at) };
+    if (m.promised_at) return { kind: 'promised', by: new Date(m.promised_at) };
     return { kind: 'unknown' };
   };
 
@@ -102,7 +103,9 @@ export function emailRoutes(deps: EmailRouteDeps): Route[] {
       const t = PAGE_TEXT[locale];
       const tz = m.time_zone ?? 'UTC';
       const s = await liveState(m);
-      const window = s.kind === 'live' || s.kind === 'fallback' ? formatWindow(s.p10, s.p90, locale, tz) : s.kind === 'delivered' ? formatDay(s.at, locale, tz) : t.unknown;
+      const window = s.kind === 'live' || s.kind === 'fallback'
+        ? formatWindow(s.p10, s.p90, locale, tz)
+        : s.kind === 'delivered' ? formatDay(s.at, locale, tz) : s.kind === 'promised' ? formatDay(s.by, locale, tz) : t.unknown;
       return page(locale, title(t), `<p>${escapeHtml(m.carrier)} · ${escapeHtml(m.tracking_number)}</p><p>${t.status}: <b>${escapeHtml(m.status.replace(/_/g, ' '))}</b></p><p>${t.expected}: <b>${escapeHtml(window)}</b></p>`);
     },
   });

@@ -1,15 +1,16 @@
 import type { EmailLocale } from './kinds.js';
 import { escapeHtml, formatTime, formatWindow, formatDay } from './format.js';
 
-const LABELS: Record<EmailLocale, { expected: string; delivered: string; updated: string; asOf: string; unknown: string }> = {
-  en: { expected: 'Expected delivery', delivered: 'Delivered', updated: 'Live estimate, updated {{time}}', asOf: 'Estimate as of {{day}}', unknown: 'Track your parcel for the latest estimate' },
-  'pt-BR': { expected: 'Previsão de entrega', delivered: 'Entregue', updated: 'Estimativa ao vivo, atualizada às {{time}}', asOf: 'Estimativa de {{day}}', unknown: 'Acompanhe a entrega para ver a previsão' },
+const LABELS: Record<EmailLocale, { expected: string; delivered: string; updated: string; asOf: string; unknown: string; by: string }> = {
+  en: { expected: 'Expected delivery', delivered: 'Delivered', updated: 'Live estimate, updated {{time}}', asOf: 'Estimate as of {{day}}', unknown: 'Track your parcel for the latest estimate', by: 'by {{day}}' },
+  'pt-BR': { expected: 'Previsão de entrega', delivered: 'Entregue', updated: 'Estimativa ao vivo, atualizada às {{time}}', asOf: 'Estimativa de {{day}}', unknown: 'Acompanhe a entrega para ver a previsão', by: 'até {{day}}' },
 };
 
 /** What the live-ETA image shows: the current window, the window at send time, or the delivery. */
 export type LiveEtaState =
   | { kind: 'live'; p10: Date; p90: Date; at: Date }
   | { kind: 'fallback'; p10: Date; p90: Date; sentAt: Date }
+  | { kind: 'promised'; by: Date }
   | { kind: 'delivered'; at: Date }
   | { kind: 'unknown' };
 
@@ -27,6 +28,10 @@ export function renderEtaSvg(state: LiveEtaState, locale: EmailLocale, timeZone:
     title = l.expected;
     big = formatWindow(state.p10, state.p90, locale, timeZone);
     small = l.asOf.replace('{{day}}', formatDay(state.sentAt, locale, timeZone));
+  } else if (state.kind === 'promised') {
+    title = l.expected;
+    big = l.by.replace('{{day}}', formatDay(state.by, locale, timeZone));
+    small = l.unknown;
   } else if (state.kind === 'delivered') {
     title = l.delivered;
     big = formatDay(state.at, locale, timeZone);
