@@ -20,7 +20,8 @@ const SECRET = `whsec_${crypto.randomBytes(24).toString('base64')}`;
 function startServer(db: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), '--import', 'tsx', 'src/main.ts', 'serve', '--db', db, '--port', '0'], {
     cwd: root,
-    env: { ...process.env, SHIPCAST_ENV: 'production', SHIPCAST_LOG_LEVEL: 'warn', SHIPCAST_WEBHOOK_SECRET: SECRET },
+    // An empty models dir: this measures ingestion alone, without in-flight re-prediction.
+    env: { ...process.env, SHIPCAST_ENV: 'production', SHIPCAST_LOG_LEVEL: 'warn', SHIPCAST_WEBHOOK_SECRET: SECRET, SHIPCAST_MODELS_DIR: path.join(path.dirname(db), 'models') },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

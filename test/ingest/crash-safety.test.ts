@@ -12,7 +12,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 function startServer(db: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--db', db, '--port', '0'], {
     cwd: root,
-    env: { ...process.env, SHIPCAST_ENV: 'test', SHIPCAST_LOG_LEVEL: 'silent', SHIPCAST_WEBHOOK_SECRET: SECRET },
+    env: { ...process.env, SHIPCAST_ENV: 'test', SHIPCAST_LOG_LEVEL: 'silent', SHIPCAST_WEBHOOK_SECRET: SECRET, SHIPCAST_MODELS_DIR: path.join(path.dirname(db), 'models') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
