@@ -92,7 +92,8 @@ export function emailRoutes(deps: EmailRouteDeps): Route[] {
     return { kind: 'unknown' };
   };
 
-  const landing = (scope: 'track' | 'return', title: (t: Record<string, string>) => string): Route => ({
+  /** A GET landing that records the click and renders `body` in the message's locale. */
+  const landing = (scope: 'track' | 'return', title: (t: Record<string, string>) => string, body: (m: LinkedMessage, locale: EmailLocale) => Promise<string>): Route => ({
     method: 'GET',
     path: `/email/l/${scope}`,
     handler: async (req) => {
@@ -100,15 +101,31 @@ export function emailRoutes(deps: EmailRouteDeps): Route[] {
       if (m instanceof Response) return m;
       await recordEvent(m, 'clicked', `/email/l/${scope}`);
       const locale = resolveLocale(m.locale);
-      const t = PAGE_TEXT[locale];
-      const tz = m.time_zone ?? 'UTC';
-      const s = await liveState(m);
-      const window = s.kind === 'live' || s.kind === 'fallback'
-        ? formatWindow(s.p10, s.p90, locale, tz)
-        : s.kind === 'delivered' ? formatDay(s.at, locale, tz) : s.kind === 'promised' ? formatDay(s.by, locale, tz) : t.unknown;
-      return page(locale, title(t), `<p>${escapeHtml(m.carrier)} · ${escapeHtml(m.tracking_number)}</p><p>${t.status}: <b>${escapeHtml(m.status.replace(/_/g, ' '))}</b></p><p>${t.expected}: <b>${escapeHtml(window)}</b></p>`);
+      return page(locale, title(PAGE_TEXT[locale]), await body(m, locale));
     },
   });
+
+  const trackingBody = async (m: LinkedMessage, locale: EmailLocale) => {
+    const t = PAGE_TEXT[locale];
+    const tz = m.time_zone ?? 'UTC';
+    const s = await liveState(m);
+    const window = s.kind === 'live' || s.kind === 'fallback'
+      ? formatWindow(s.p10, s.p90, locale, tz)
+      : s.kind === 'delivered' ? formatDay(s.at, locale, tz) : s.kind === 'promised' ? formatDay(s.by, locale, tz) : t.unknown;
+    return `<p>${escapeHtml(m.carrier)} · ${escapeHtml(m.tracking_number)}</p><p>${t.status}: <b>${escapeHtml(m.status.replace(/_/g, ' '))}</b></p><p>${t.expected}: <b>${escapeHtml(window)}</b></p>`;
+  };
+
+  const returnBody = async (m: LinkedMessage, locale: EmailLocale) => {
+    const t = PAGE_TEXT[locale];
+    const r = await wh.one<{ status: string; return_tracking_number: string | null }>(
+      `SELECT r.status, r.return_tracking_number FROM returns r JOIN shipments s ON s.order_id = r.order_id
+       WHERE s.shipment_id = $1 ORDER BY r.requested_at DESC LIMIT 1`,
+      [m.shipment_id],
+    );
+    if (!r) return `<p>${t.status}: <b>${t.unknown}</b></p>`;
+    const tracking = r.return_tracking_number ? `<p>${escapeHtml(r.return_tracking_number)}</p>` : '';
+    return `<p>${t.status}: <b>${escapeHtml(r.status.replace(/_/g, ' '))}</b></p>${tracking}`;
+  };
 
   return [
     {
@@ -163,8 +180,8 @@ export function emailRoutes(deps: EmailRouteDeps): Route[] {
         return page(locale, PAGE_TEXT[locale].unsubTitle, `<p>${PAGE_TEXT[locale].unsubDone}</p>`);
       },
     },
-    landing('track', (t) => t.expected),
-    landing('return', (t) => t.returnTitle),
+    landing('track', (t) => t.expected, trackingBody),
+    landing('return', (t) => t.returnTitle, returnBody),
     {
       method: 'GET',
       path: '/email/l/reschedule',

@@ -121,7 +121,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
       deps.metrics?.sent.inc({ kind: row.kind, stream: row.stream, provider: res.provider });
       return { messageId: row.messageId, status: 'sent', provider: res.provider, providerMessageId: res.providerMessageId, subject: composed.email.subject, modelVersion: composed.modelVersion, window: composed.window };
     } catch (err) {
-      const f = err instanceof SendFailure ? err : new SendFailure((err as Error).message ?? String(err), false);
+      // An unexpected error (a full disk under the outbox mailer, a bug) may pass: retry it like a 5xx.
+      const f = err instanceof SendFailure ? err : new SendFailure((err as Error).message ?? String(err), true);
       if (f.retryable && row.attempts < maxAttempts) {
         const wait = Math.max(f.retryAfterMs ?? 0, backoffMs(row.attempts, baseMs, maxMs));
         if (f.retryAfterMs !== undefined) pausedUntil = Math.max(pausedUntil, Date.now() + f.retryAfterMs);

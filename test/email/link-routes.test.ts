@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 /** Sends one message through the outbox mailer and returns its links, taken from the .eml text part. */
-async function sendOne(kind: 'shipped' | 'delivered', offer?: { action: string }): Promise<{ id: string; links: Record<string, string> }> {
+async function sendOne(kind: 'shipped' | 'delivered' | 'return_label', offer?: { action: string }): Promise<{ id: string; links: Record<string, string> }> {
   const { shipmentId, customerId } = await seedShipment(wh, { consentPromotional: true });
   if (offer) await wh.run("INSERT INTO consent_records VALUES ($1, 'email', 'promotional', true, 'checkout', now())", [customerId]);
   const q = await email.service.enqueue({ shipmentId, kind, trigger: kind, idempotencyKey: `k-${kind}`, offer }, DAY);
@@ -103,6 +103,17 @@ describe('email link endpoints', () => {
     const sid = (await wh.one<{ shipment_id: string }>('SELECT shipment_id FROM shipments'))!.shipment_id;
     expect(await email.service.enqueue({ shipmentId: sid, kind: 'delivered', trigger: 'manual', idempotencyKey: 'again', offer: { action: 'discount_10' } }, DAY)).toMatchObject({ status: 'suppressed', reason: 'suppressed: unsubscribe' });
     expect((await email.service.enqueue({ shipmentId: sid, kind: 'shipped', trigger: 'manual', idempotencyKey: 'tx' }, DAY)).status).toBe('queued');
+  });
+
+  it('the return link shows the return, and the click is recorded', async () => {
+    const { links, id } = await sendOne('return_label');
+    await wh.run("INSERT INTO returns (return_id, order_id, status, return_tracking_number, requested_at) VALUES ('r1', 'ord_shp_1', 'label_sent', 'RT123', now())");
+    const res = await fetch(links['/email/l/return']);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('label sent');
+    expect(html).toContain('RT123');
+    expect(await wh.all('SELECT message_id, event, url FROM email_events')).toEqual([{ message_id: id, event: 'clicked', url: '/email/l/return' }]);
   });
 
   it('the survey link records a CSAT answer', async () => {
