@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 /** Sends one message through the outbox mailer and returns its links, taken from the .eml text part. */
-async function sendOne(kind: 'shipped' | 'delivered' | 'return_label', offer?: { action: string }): Promise<{ id: string; links: Record<string, string> }> {
+async function sendOne(kind: 'shipped' | 'delivered' | 'return_label' | 'failed_attempt', offer?: { action: string }): Promise<{ id: string; links: Record<string, string> }> {
   const { shipmentId, customerId } = await seedShipment(wh, { consentPromotional: true });
   if (offer) await wh.run("INSERT INTO consent_records VALUES ($1, 'email', 'promotional', true, 'checkout', now())", [customerId]);
   const q = await email.service.enqueue({ shipmentId, kind, trigger: kind, idempotencyKey: `k-${kind}`, offer }, DAY);
@@ -114,6 +114,18 @@ describe('email link endpoints', () => {
     expect(html).toContain('label sent');
     expect(html).toContain('RT123');
     expect(await wh.all('SELECT message_id, event, url FROM email_events')).toEqual([{ message_id: id, event: 'clicked', url: '/email/l/return' }]);
+  });
+
+  it('the reschedule link offers days and records the choice', async () => {
+    const { links, id } = await sendOne('failed_attempt');
+    const url = links['/email/l/reschedule'];
+    const form = await (await fetch(url)).text();
+    const day = /name="day" value="(\d{4}-\d{2}-\d{2})"/.exec(form)?.[1];
+    expect(day).toBeDefined();
+    const post = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    expect((await post('day=tomorrow')).status).toBe(400);
+    expect((await post(`day=${day}`)).status).toBe(200);
+    expect(await wh.all('SELECT message_id, requested_day::VARCHAR AS day FROM email_reschedule_requests')).toEqual([{ message_id: id, day }]);
   });
 
   it('the survey link records a CSAT answer', async () => {
