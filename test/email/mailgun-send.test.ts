@@ -123,6 +123,16 @@ describe('sending through mailgun.js', () => {
     expect((await message(q.id))?.attempts).toBe(2);
   });
 
+  it('backs off and retries a 503 without Retry-After', async () => {
+    const { shipmentId } = await seedShipment(wh);
+    mg.script.push({ status: 503, body: { message: 'unavailable' } }, { status: 502, body: { message: 'bad gateway' } });
+    const q = await email.service.enqueue({ shipmentId, kind: 'delay', trigger: 'delayed', idempotencyKey: 'k503' });
+    await email.worker.start();
+    await waitFor(async () => (await message(q.id))?.status === 'sent', 8000);
+    expect(mg.requests).toHaveLength(3);
+    expect((await message(q.id))?.attempts).toBe(3);
+  });
+
   it('records a permanent failure with its reason and does not retry it', async () => {
     const { shipmentId } = await seedShipment(wh);
     mg.script.push({ status: 400, body: { message: "'to' parameter is not a valid address" } });

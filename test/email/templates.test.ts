@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createTemplateRenderer } from '../../src/email/templates/render.js';
 import { composeEmail } from '../../src/email/compose.js';
-import { createLinkSigner } from '../../src/email/link-tokens.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLinkSigner, resolveLinkSecret } from '../../src/email/link-tokens.js';
 import { EMAIL_KINDS, classifyStream, milestoneKey, DEFAULT_WORKFLOW } from '../../src/email/kinds.js';
 import { releaseTime, formatWindow } from '../../src/email/format.js';
 import { parseRetryAfter } from '../../src/email/mailers/mailer.js';
 import type { ShipmentContext } from '../../src/email/recipients.js';
-import { window } from './helpers.js';
+import { tempDir, window } from './helpers.js';
 
 const signer = createLinkSigner('a-test-secret-of-enough-length');
 const deps = {
@@ -109,6 +111,18 @@ describe('link tokens', () => {
     expect(() => signer.verify(t, 'reschedule', new Date(now.getTime() + 3 * 86_400_000 + 1000))).toThrow(/expired/);
     expect(() => createLinkSigner('another-secret-of-enough-len').verify(t, 'reschedule', now)).toThrow(/signature is invalid/);
     expect(() => signer.verify('garbage', 'reschedule', now)).toThrow(/malformed/);
+  });
+});
+
+describe('link secret', () => {
+  it('uses the configured secret, else generates one once and keeps it private under the data dir', () => {
+    const dir = tempDir('shipcast-secret-');
+    expect(resolveLinkSecret('configured-secret-value', dir).toString()).toBe('configured-secret-value');
+    expect(fs.existsSync(path.join(dir, 'link-secret'))).toBe(false);
+    const first = resolveLinkSecret(undefined, dir);
+    expect(first.length).toBe(32);
+    expect(fs.statSync(path.join(dir, 'link-secret')).mode & 0o777).toBe(0o600);
+    expect(resolveLinkSecret(undefined, dir).equals(first)).toBe(true);
   });
 });
 
