@@ -130,11 +130,6 @@ export async function insertMany(wh: Warehouse, messages: readonly NewMessage[],
   });
 }
 
-export async function findByKey(db: SqlRunner, key: string): Promise<OutboxRow | undefined> {
-  const r = await db.one<DbRow>(`SELECT ${COLUMNS} FROM email_outbox WHERE idempotency_key = $1`, [key]);
-  return r ? fromDb(r) : undefined;
-}
-
 /** The most recent message of a kind for a shipment, whatever triggered it. */
 export async function latestFor(db: SqlRunner, shipmentId: string, kind: EmailKind): Promise<OutboxRow | undefined> {
   const r = await db.one<DbRow>(`SELECT ${COLUMNS} FROM email_outbox WHERE shipment_id = $1 AND kind = $2 ORDER BY created_at DESC LIMIT 1`, [shipmentId, kind]);

@@ -7,6 +7,7 @@ import { createLinkSigner, resolveLinkSecret } from '../../src/email/link-tokens
 import { EMAIL_KINDS, classifyStream, milestoneKey, DEFAULT_WORKFLOW } from '../../src/email/kinds.js';
 import { releaseTime, formatWindow } from '../../src/email/format.js';
 import { parseRetryAfter } from '../../src/email/mailers/mailer.js';
+import { backoffMs } from '../../src/email/outbox-worker.js';
 import type { ShipmentContext } from '../../src/email/recipients.js';
 import { tempDir, window } from './helpers.js';
 
@@ -141,6 +142,13 @@ describe('scheduling rules', () => {
     const delay = DEFAULT_WORKFLOW.delayed!;
     expect(milestoneKey('s1', 'delayed', delay, at)).toBe(milestoneKey('s1', 'predictive_delay', DEFAULT_WORKFLOW.predictive_delay!, at));
     expect(milestoneKey('s1', 'delayed', delay, at)).not.toBe(milestoneKey('s1', 'delayed', delay, new Date('2026-12-03T10:00:00Z')));
+  });
+
+  it('backs off exponentially with jitter, capped', () => {
+    expect(backoffMs(1, 2000, 600_000, () => 0)).toBe(1000);
+    expect(backoffMs(1, 2000, 600_000, () => 1)).toBe(2000);
+    expect(backoffMs(4, 2000, 600_000, () => 1)).toBe(16_000);
+    expect(backoffMs(20, 2000, 600_000, () => 1)).toBe(600_000);
   });
 
   it('parses Retry-After seconds and dates', () => {
