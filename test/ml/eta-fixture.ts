@@ -51,6 +51,8 @@ export async function loadEtaFixture(wh: Warehouse, opts: FixtureOptions): Promi
     const express = rand() < 0.3;
     const base = (express ? 2 : 4) + (o === 'B' ? 1 : 0) + (lane === SLOW_LANE ? SLOW_LANE_EXTRA_DAYS : 0);
     const transit = base * Math.exp(0.25 * gaussian(rand));
+    // The promise follows the carrier's service chart and knows nothing of the lane effect.
+    const promiseDays = express ? 5 : 8;
     const handoff = 0.5 + rand() * 0.8;
     const shipped = purchased + handoff * DAY;
     const delivered = shipped + transit * DAY;
@@ -63,7 +65,7 @@ export async function loadEtaFixture(wh: Warehouse, opts: FixtureOptions): Promi
     ships.push([
       id, `o-${id}`, `T${id}`, express ? 'acme' : 'roadco', express ? 'express' : 'ground', false,
       `${o}00`, null, o, 'US', olat, olng, `${d}00`, null, d, 'US', dlat, dlng,
-      1000, 20, 20, 10, 7, 'USD', iso(purchased), iso(shipped), iso(purchased + (base + 3) * DAY),
+      1000, 20, 20, 10, 7, 'USD', iso(purchased), iso(shipped), iso(purchased + promiseDays * DAY),
       isOpen ? null : iso(delivered), isOpen ? 'in_transit' : 'delivered', null, null,
     ]);
     const ev = (k: number, status: string, t: number, region: string) =>

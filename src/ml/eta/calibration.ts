@@ -4,7 +4,11 @@
  */
 import { quantileSorted } from 'simple-statistics';
 
-/** Additive adjustments in days: the window becomes [P10 − lower, P90 + upper]. */
+/**
+ * Adjustments relative to the raw window width w = P90 − P10: the window becomes
+ * [P10 − lower·w, P90 + upper·w]. Scaling by w keeps confident windows (out for delivery) narrow
+ * and widens uncertain ones, instead of adding the same days to all.
+ */
 export interface TailAdjustment {
   lower: number;
   upper: number;
@@ -19,9 +23,12 @@ export interface EtaCalibration {
   inFlight: TailAdjustment;
 }
 
+/** Floor on the width used for scaling, so near-zero windows still get a sensible adjustment. */
+const MIN_WIDTH_DAYS = 0.05;
+
 /**
  * Fits one tail adjustment so each tail misses with probability (1 − coverage)/2: the finite-sample
- * conformal quantile of the signed tail scores (P10 − y) and (y − P90).
+ * conformal quantile of the signed, width-scaled tail scores (P10 − y)/w and (y − P90)/w.
  */
 export function fitTailAdjustment(pred: ArrayLike<number>, y: ArrayLike<number>, coverage = 0.8): TailAdjustment {
   const n = y.length;
@@ -29,8 +36,9 @@ export function fitTailAdjustment(pred: ArrayLike<number>, y: ArrayLike<number>,
   const lo: number[] = [];
   const hi: number[] = [];
   for (let i = 0; i < n; i++) {
-    lo.push(pred[i * 3] - y[i]);
-    hi.push(y[i] - pred[i * 3 + 2]);
+    const w = Math.max(MIN_WIDTH_DAYS, pred[i * 3 + 2] - pred[i * 3]);
+    lo.push((pred[i * 3] - y[i]) / w);
+    hi.push((y[i] - pred[i * 3 + 2]) / w);
   }
   lo.sort((a, b) => a - b);
   hi.sort((a, b) => a - b);
@@ -47,7 +55,8 @@ export function applyCalibration(pred: Float32Array, elapsed: ArrayLike<number>,
   for (let i = 0; i < n; i++) {
     const a = inFlight[i] ? cal.inFlight : cal.atPurchase;
     const p50 = pred[i * 3 + 1];
-    pred[i * 3] = Math.max(elapsed[i], Math.min(p50, pred[i * 3] - a.lower));
-    pred[i * 3 + 2] = Math.max(p50, pred[i * 3 + 2] + a.upper);
+    const w = Math.max(MIN_WIDTH_DAYS, pred[i * 3 + 2] - pred[i * 3]);
+    pred[i * 3] = Math.max(elapsed[i], Math.min(p50, pred[i * 3] - a.lower * w));
+    pred[i * 3 + 2] = Math.max(p50, pred[i * 3 + 2] + a.upper * w);
   }
 }
