@@ -8,12 +8,15 @@ export const CANONICAL_TABLES = [
   'returns', 'email_messages', 'email_events', 'csat_responses', 'support_contacts', 'nba_decisions', 'load_rejects',
 ] as const;
 
-/** Row counts per canonical table. */
-export async function tableCounts(db: SqlRunner): Promise<Record<string, number>> {
-  const sql = CANONICAL_TABLES.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM ${t}`).join(' UNION ALL ');
+/** Reference data the loaders resolve against, and the loaded-files ledger. */
+export const REFERENCE_TABLES = ['postal_geo', 'sellers', 'products', 'product_categories', 'load_files'] as const;
+
+/** Row counts per table (the canonical ones by default). */
+export async function tableCounts(db: SqlRunner, tables: readonly string[] = CANONICAL_TABLES): Promise<Record<string, number>> {
+  const sql = tables.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM ${t}`).join(' UNION ALL ');
   const rows = await db.all<{ t: string; n: number }>(sql);
   const out: Record<string, number> = {};
-  for (const t of CANONICAL_TABLES) out[t] = rows.find((r) => r.t === t)?.n ?? 0;
+  for (const t of tables) out[t] = rows.find((r) => r.t === t)?.n ?? 0;
   return out;
 }
 
@@ -26,13 +29,16 @@ export function registerStatusCommand(program: Command, rt: CliRuntime): void {
     .action(async (opts: { db?: string; json?: boolean }) => {
       await withWarehouse(rt, { db: opts.db }, async ({ warehouse, config }) => {
         const counts = await tableCounts(warehouse);
+        const reference = await tableCounts(warehouse, REFERENCE_TABLES);
         if (opts.json) {
-          rt.out(JSON.stringify({ db: config.dbPath, tables: counts }));
+          rt.out(JSON.stringify({ db: config.dbPath, tables: counts, reference }));
           return;
         }
         rt.out(`database: ${config.dbPath}`);
-        const w = Math.max(...Object.keys(counts).map((k) => k.length));
+        const w = Math.max(...[...Object.keys(counts), ...Object.keys(reference)].map((k) => k.length));
         for (const [t, n] of Object.entries(counts)) rt.out(`${t.padEnd(w)}  ${n.toLocaleString('en-US')}`);
+        rt.out('reference:');
+        for (const [t, n] of Object.entries(reference)) rt.out(`${t.padEnd(w)}  ${n.toLocaleString('en-US')}`);
       });
     });
 }

@@ -43,3 +43,19 @@ describe('shipcast load', () => {
     expect(rt2.stderr[0]).toMatch(/path: a file or glob is required/);
   });
 });
+
+describe('shipcast status after a load', () => {
+  it('counts canonical and reference tables', async () => {
+    const db = path.join(tempDir(), 'status.duckdb');
+    expect(await runCli(['load', 'olist', FULL, '--db', db], captureRuntime({}))).toBe(0);
+    const rt = captureRuntime({});
+    expect(await runCli(['status', '--db', db, '--json'], rt)).toBe(0);
+    const s = JSON.parse(rt.stdout[0]);
+    expect(s.tables).toMatchObject({ orders: 6, shipments: 5, csat_responses: 4, load_rejects: 2 });
+    expect(s.reference).toMatchObject({ postal_geo: 6, sellers: 2, products: 2, product_categories: 2 });
+    const text = captureRuntime({});
+    expect(await runCli(['status', '--db', db], text)).toBe(0);
+    expect(text.stdout).toContain('reference:');
+    expect(text.stdout.some((l) => /^postal_geo\s+6$/.test(l))).toBe(true);
+  });
+});
