@@ -15,6 +15,7 @@ import { createApiKeyStore, type ApiKeyStore } from '../auth/api-keys.js';
 import { createTrainingJobs, type TrainFn, type TrainingJobs } from './training-jobs.js';
 import { loadPersistedOperations } from './persisted-operations.js';
 import { createTrackingIndex } from './tracking-index.js';
+import { cachePredictions } from './prediction-cache.js';
 import { createGraphQLServer, type GraphQLServer } from './server.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { trainEta, type TrainEtaDeps } from '../ml/eta/train.js';
@@ -59,7 +60,15 @@ export function persistedOperationsFile(config: Config): string {
 
 export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi> {
   const { config, log, warehouse, events, models } = deps;
-  const predictor = deps.predictor ?? (() => undefined);
+  const rawPredictor = deps.predictor ?? (() => undefined);
+  let cached: { inner: EtaPredictor; outer: EtaPredictor } | undefined;
+  // The cache wraps whichever predictor the app currently has (it may be replaced).
+  const predictor = (): EtaPredictor | undefined => {
+    const inner = rawPredictor();
+    if (!inner) return undefined;
+    if (cached?.inner !== inner) cached = { inner, outer: cachePredictions(inner, events) };
+    return cached.outer;
+  };
   const apiKeys = createApiKeyStore(warehouse);
   const jobs = await createTrainingJobs({
     warehouse,
