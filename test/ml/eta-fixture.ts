@@ -36,7 +36,7 @@ export async function loadEtaFixture(wh: Warehouse, opts: FixtureOptions): Promi
   const coords: Record<string, [number, number]> = { A: [40, -75], B: [34, -118], X: [41, -87], Y: [30, -97], Z: [47, -122] };
   const end = FIXTURE_START + ((opts.startDay ?? 0) + opts.days) * DAY;
   const p = opts.idPrefix ?? 's';
-  const customers: (string | number | null)[][] = [];
+  const customers: (string | number | boolean | null)[][] = [];
   const orders: (string | number | null)[][] = [];
   const items: (string | number | null)[][] = [];
   const ships: (string | number | boolean | null)[][] = [];

@@ -81,7 +81,7 @@ describe('ETA model', () => {
     const enc = encodeRows(val, a.spec);
     expect(Array.from(predictDays(loaded.model, enc, loaded.spec))).toEqual(Array.from(predictDays(a.model, enc, a.spec)));
     expect(loaded.calibration).toEqual(a.calibration);
-    tf.dispose([a.model, b.model, c.model, loaded.model]);
+    for (const m of [a.model, b.model, c.model, loaded.model]) m.dispose();
   });
 });
 
