@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliRuntime } from './runtime.js';
 import { registerStatusCommand } from './status-command.js';
 // cli-commands: each capability registers its commands here, one line each.
+import { registerGenerateCommand } from './generate-command.js';
 import { registerEtaCommands } from './eta-commands.js';
 import { registerLoadCommand } from './load-command.js';
 import { registerEmailCommand } from './email-command.js';
@@ -17,6 +18,7 @@ export function buildProgram(rt: CliRuntime): Command {
     .configureOutput({ writeOut: (s) => rt.out(s.trimEnd()), writeErr: (s) => rt.err(s.trimEnd()) });
   registerStatusCommand(program, rt);
   // register-commands: one line per capability.
+  registerGenerateCommand(program, rt);
   registerEtaCommands(program, rt);
   registerLoadCommand(program, rt);
   registerEmailCommand(program, rt);
