@@ -64,7 +64,8 @@ describe('subscriptions over SSE', () => {
     }
     const payload = JSON.parse(text.split('\n').find((l) => l.startsWith('data:') && l.includes('shipmentUpdated'))!.slice(5));
     expect(payload.data.shipmentUpdated).toEqual({
-      trackingNumber: 'TN1', status: 'OUT_FOR_DELIVERY', statusAt: statusAt.toISOString(), eta: null, shipment: { id: 'S1', carrier: 'ups' },
+      trackingNumber: 'TN1', status: 'OUT_FOR_DELIVERY', statusAt: statusAt.toISOString(), shipment: { id: 'S1', carrier: 'ups' },
+      eta: { p50: fx.predictor.windows.get('S1')!.p50.toISOString() },
     });
   });
 });

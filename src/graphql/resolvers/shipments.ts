@@ -25,7 +25,8 @@ async function etaFor(s: ShipmentRecord, ctx: GraphQLContext): Promise<EtaRecord
 }
 
 // How many candidates one request may run through the model when filtering by lateness risk.
-const RISK_SCAN_CHUNK = 500;
+// Chunks are large because a model call has a high fixed cost (the feature query).
+const RISK_SCAN_CHUNK = 2000;
 const RISK_SCAN_MAX = 20_000;
 
 /**
@@ -143,7 +144,8 @@ export const shipmentResolvers: Resolvers = {
   },
   ShipmentUpdate: {
     status: (e) => toStatus(e.status),
-    eta: (e) => (e.eta ? { ...e.eta, trackingNumber: e.trackingNumber } : null),
+    // Ingestion usually sends the fresh prediction along; otherwise predict now.
+    eta: async (e, _a, ctx) => withTrackingNumber(e.eta ?? (await ctx.loaders.eta.load(e.shipmentId)), e.trackingNumber),
     shipment: (e, _a, ctx) => ctx.loaders.shipmentByTracking.load(e.trackingNumber),
   },
   Shipment: {
