@@ -22,6 +22,7 @@ const EnvSchema = z.object({
   SHIPCAST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHIPCAST_SEED: z.coerce.number().int().default(42),
   SHIPCAST_SAMPLE_SHIPMENTS: z.coerce.number().int().positive().default(20_000),
+  SHIPCAST_ETA_EPOCHS: z.coerce.number().int().positive().optional(),
   SHIPCAST_TF_BACKEND: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   SHIPCAST_PERSISTED_ONLY: z.enum(['0', '1', 'true', 'false']).default('0'),
   SHIPCAST_WEBHOOK_SECRET: optionalString,
@@ -49,6 +50,8 @@ export interface Config {
   seed: number;
   sampleShipments: number;
   tfBackend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  /** Maximum ETA training epochs for `start` and `trainModel` (default: the trainer's). */
+  etaEpochs?: number;
   http: { host: string; port: number; publicUrl: string; persistedOnly: boolean };
   webhooks: { secrets: string[]; aftershipSecret?: string; easypostSecret?: string; shippoSecret?: string };
   linkSecret?: string;
@@ -95,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     seed: e.SHIPCAST_SEED,
     sampleShipments: e.SHIPCAST_SAMPLE_SHIPMENTS,
     tfBackend: e.SHIPCAST_TF_BACKEND,
+    etaEpochs: e.SHIPCAST_ETA_EPOCHS,
     http: {
       host,
       port: portNum,

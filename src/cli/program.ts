@@ -9,6 +9,7 @@ import { registerEmailCommand } from './email-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerStartCommand } from './start-command.js';
 
 /** Builds the `shipcast` command tree bound to a runtime. */
 export function buildProgram(rt: CliRuntime): Command {
@@ -24,6 +25,7 @@ export function buildProgram(rt: CliRuntime): Command {
   registerEmailCommand(program, rt);
   registerKeysCommand(program, rt);
   registerIngestCommands(program, rt);
+  registerStartCommand(program, rt);
   registerServeCommand(program, rt);
   return program;
 }

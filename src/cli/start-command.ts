@@ -1,0 +1,146 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { openWarehouse } from '../warehouse/duckdb-warehouse.js';
+import { generateSample } from '../synth/generate.js';
+import { trainEta } from '../ml/eta/train.js';
+import { createFileModelStore } from '../ml/registry/file-model-store.js';
+import { createApiKeyStore } from '../auth/api-keys.js';
+import { createApp } from '../app.js';
+import { listen } from '../http/router.js';
+import type { CliRuntime } from './runtime.js';
+
+export interface StartOptions {
+  db?: string;
+  port?: string;
+  host?: string;
+  /** Prepare data, model and key, then exit without serving (used by tests and CI warm-up). */
+  serve?: boolean;
+}
+
+/** What `start` did in each step; every step is skipped when its result already exists. */
+export interface StartReport {
+  generated: boolean;
+  trained: boolean;
+  etaVersion: string;
+  adminKeyFile: string;
+  createdAdminKey: boolean;
+}
+
+async function ensureSample(rt: CliRuntime, config: Config, wh: Warehouse): Promise<boolean> {
+  const n = (await wh.one<{ n: number }>('SELECT count(*) AS n FROM shipments'))?.n ?? 0;
+  if (n > 0) {
+    rt.err(`[1/3] warehouse ${config.dbPath} already holds ${n.toLocaleString('en-US')} shipments; reusing it`);
+    return false;
+  }
+  rt.err(`[1/3] generating a synthetic sample: ${config.sampleShipments.toLocaleString('en-US')} shipments, seed ${config.seed} …`);
+  let lastPct = -1;
+  const s = await generateSample(wh, {
+    seed: config.seed,
+    shipments: config.sampleShipments,
+    onProgress: (done, total) => {
+      const pct = Math.floor((100 * done) / total / 25) * 25;
+      if (pct !== lastPct) rt.err(`      ${pct}%`);
+      lastPct = pct;
+    },
+  });
+  await wh.checkpoint();
+  rt.err(`      ${s.counts.shipments?.toLocaleString('en-US')} shipments, ${s.counts.tracking_events?.toLocaleString('en-US')} tracking events in ${s.seconds.toFixed(1)} s`);
+  return true;
+}
+
+async function ensureEtaModel(rt: CliRuntime, config: Config, wh: Warehouse, log: Logger): Promise<{ version: string; trained: boolean }> {
+  const active = await createFileModelStore(config.modelsDir).activeVersion('eta');
+  if (active) {
+    rt.err(`[2/3] ETA model ${active} is active in ${config.modelsDir}; reusing it`);
+    return { version: active, trained: false };
+  }
+  rt.err('[2/3] training the ETA model …');
+  const r = await trainEta(
+    {
+      warehouse: wh, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend,
+      onEpoch: (e) => rt.err(`      epoch ${e.epoch}/${e.epochs}  validation pinball ${e.valLoss.toFixed(4)}`),
+    },
+    { seed: config.seed, epochs: config.etaEpochs },
+  );
+  const v = r.metrics.validation;
+  rt.err(`      ${r.version}: P50 MAE ${v.mae.toFixed(2)} d, P10–P90 coverage ${(v.coverage * 100).toFixed(1)} %, width ${v.meanWidth.toFixed(2)} d (${r.metrics.seconds} s on ${r.metrics.backend})`);
+  r.model.dispose();
+  return { version: r.version, trained: true };
+}
+
+/** An admin key for GraphiQL, created once and kept (mode 0600) beside the data. */
+async function ensureAdminKey(config: Config, wh: Warehouse): Promise<{ file: string; key: string; created: boolean }> {
+  const file = path.join(config.dataDir, 'admin-key');
+  const keys = createApiKeyStore(wh);
+  if (fs.existsSync(file)) {
+    const key = fs.readFileSync(file, 'utf8').trim();
+    if (await keys.authenticate(key)) return { file, key, created: false };
+  }
+  const { key } = await keys.create({ role: 'admin', label: 'created by npm start for GraphiQL' });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return { file, key, created: true };
+}
+
+/**
+ * The main job (`npm start`): sample data, then the ETA model, then the API. Idempotent: a second
+ * run reuses the warehouse, the active model and the admin key.
+ */
+export async function start(rt: CliRuntime, opts: StartOptions): Promise<{ report: StartReport; url?: string; stop: () => Promise<void> }> {
+  const config = loadConfig(rt.env, { db: opts.db, host: opts.host, port: opts.port === undefined ? undefined : Number(opts.port) });
+  const wh = await openWarehouse(config.dbPath);
+  try {
+    const generated = await ensureSample(rt, config, wh);
+    const eta = await ensureEtaModel(rt, config, wh, rt.log);
+    const admin = await ensureAdminKey(config, wh);
+    const report: StartReport = { generated, trained: eta.trained, etaVersion: eta.version, adminKeyFile: admin.file, createdAdminKey: admin.created };
+    if (opts.serve === false) {
+      await wh.close();
+      return { report, stop: async () => undefined };
+    }
+    rt.err('[3/3] starting the API …');
+    const app = await createApp(config, { log: rt.log, warehouse: wh });
+    const server = await listen(app.handler, { host: config.http.host, port: config.http.port });
+    rt.out(`shipcast listening on ${server.url}`);
+    rt.out(`  GraphQL + GraphiQL: ${server.url}/graphql   (header  Authorization: Bearer <key in ${admin.file}>)`);
+    rt.out(`  health: ${server.url}/healthz   readiness: ${server.url}/readyz   metrics: ${server.url}/metrics`);
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await server.close();
+        await app.close();
+        await wh.checkpoint().catch(() => undefined);
+        await wh.close();
+      })());
+    return { report, url: server.url, stop };
+  } catch (e) {
+    await wh.close();
+    throw e;
+  }
+}
+
+export function registerStartCommand(program: Command, rt: CliRuntime): void {
+  program
+    .command('start')
+    .description('the main job: generate sample data if the warehouse is empty, train the ETA model if none is active, then serve the API')
+    .option('--db <file>', 'DuckDB file (default $SHIPCAST_DB or data/shipcast.duckdb)')
+    .option('--port <port>', 'port (default 4000)')
+    .option('--host <host>', 'host (default 127.0.0.1)')
+    .option('--no-serve', 'prepare data, model and admin key, then exit')
+    .action(async (opts: StartOptions) => {
+      const { stop, url } = await start(rt, opts);
+      if (!url) return;
+      await new Promise<void>((resolve) => {
+        const onSignal = () => {
+          rt.log.info('shutting down');
+          void stop().then(resolve);
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+      });
+    });
+}
