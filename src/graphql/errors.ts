@@ -36,12 +36,14 @@ export function createErrorMasker(log: Logger): (error: unknown, message: string
     if (graphqlError && (original === undefined || original === null || asGraphQLError(original))) {
       // Validation, parse and limit errors are the client's: keep them, and give each a code.
       if (graphqlError.extensions.code !== undefined) return graphqlError;
+      // Without a path it was refused before execution (graphql-armor's limits): a 400 request error.
+      const http = graphqlError.path === undefined ? { http: { status: 400 } } : {};
       return new GraphQLError(graphqlError.message, {
         nodes: graphqlError.nodes,
         source: graphqlError.source,
         positions: graphqlError.positions,
         path: graphqlError.path,
-        extensions: { ...graphqlError.extensions, code: 'BAD_INPUT' },
+        extensions: { ...graphqlError.extensions, code: 'BAD_INPUT', ...http },
       });
     }
     log.error({ err: original, path: graphqlError?.path }, 'unexpected error in GraphQL request');
