@@ -65,8 +65,7 @@ const COLUMNS = 'key_id, role, label, rate_per_second, created_at, revoked_at';
 
 /**
  * Warehouse-backed key store. Verified keys are cached for `cacheTtlMs` so that authentication
- * costs no query per request; a revocation in this process takes effect at once, one made by
- * another process (the CLI) within the TTL.
+ * costs no query per request; a revocation through this store takes effect at once.
  */
 export function createApiKeyStore(warehouse: Warehouse, opts: { cacheTtlMs?: number; now?: () => number } = {}): ApiKeyStore {
   const ttl = opts.cacheTtlMs ?? 30_000;
