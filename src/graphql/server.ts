@@ -4,6 +4,7 @@
  * limits, masked errors and optional persisted-operations-only mode.
  */
 import fs from 'node:fs';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { fileURLToPath } from 'node:url';
 import type { GraphQLSchema } from 'graphql';
 import { createSchema, createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -146,7 +147,9 @@ export function createGraphQLServer(
   const yoga = createYoga<{ principal?: Principal }, Omit<GraphQLContext, 'principal'>>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: opts.graphiql ? { title: 'shipcast', headers: JSON.stringify({ Authorization: 'Bearer <key from `shipcast keys create`>' }) } : false,
+    graphiql: opts.graphiql ? { title: 'shipcast', headers: JSON.stringify({ Authorization: 'Bearer <API key: see data/admin-key after npm start, or shipcast keys create>' }) } : false,
+    // The bundled GraphiQL works offline; yoga's default pulls its assets from a CDN.
+    renderGraphiQL,
     landingPage: false,
     maskedErrors: { maskError: masker },
     logging: {
