@@ -10,6 +10,7 @@ import { registerKeysCommand } from './keys-command.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerStartCommand } from './start-command.js';
+import { registerReportCommand } from './report-command.js';
 
 /** Builds the `shipcast` command tree bound to a runtime. */
 export function buildProgram(rt: CliRuntime): Command {
@@ -27,6 +28,7 @@ export function buildProgram(rt: CliRuntime): Command {
   registerIngestCommands(program, rt);
   registerStartCommand(program, rt);
   registerServeCommand(program, rt);
+  registerReportCommand(program, rt);
   return program;
 }
 
