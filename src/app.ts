@@ -18,6 +18,8 @@ import { createEtaPredictor } from './ml/eta/predictor.js';
 import type { EtaPredictor } from './domain/eta.js';
 import { createEmailCapability, type EmailCapability } from './email/email-capability.js';
 import { createIngestion, type Ingestion } from './ingest/ingestion.js';
+import { reportRoutes } from './reports/report-routes.js';
+import { createApiKeyStore } from './auth/api-keys.js';
 
 /** Everything a request handler or worker may need, built once per process. */
 export interface AppContext {
@@ -88,6 +90,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   closers.push(() => email.close());
   const ingestion = createIngestion({ config, log, warehouse, events, metrics, predictor: () => etaPredictor });
   closers.push(() => ingestion.close());
+  const reports = reportRoutes({ warehouse, apiKeys: createApiKeyStore(warehouse), log });
   const ctx: AppContext = {
     config,
     log,
@@ -106,6 +109,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
     graphql.route,
     ...email.routes,
     ...ingestion.routes,
+    ...reports,
   ];
   return {
     ctx,
