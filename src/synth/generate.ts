@@ -11,6 +11,7 @@ import { randomMacrosSql } from './random.js';
 import { buildStages, TEMP_TABLES } from './stages.js';
 import { behaviourParameters, NBA_ACTIONS } from './behaviour.js';
 import { tempTableSql, lit } from './sql-literals.js';
+import { FULFILMENT_CENTRES, METROS } from './geo.js';
 
 /** Bumped whenever the same (seed, shipments, asOf) would produce different data. */
 export const GENERATOR_VERSION = 'synth-1';
@@ -64,6 +65,10 @@ function validate(opts: GenerateOptions): { seed: number; shipments: number; asO
   }
   if (!Number.isInteger(knobs.historyDays) || knobs.historyDays < 7 || knobs.historyDays > 3650) throw new ValidationError('knobs.historyDays', 'must be an integer in [7, 3650]');
   if (!Number.isInteger(knobs.quadraturePoints) || knobs.quadraturePoints < 8 || knobs.quadraturePoints > 512) throw new ValidationError('knobs.quadraturePoints', 'must be an integer in [8, 512]');
+  const laneIds = new Set(FULFILMENT_CENTRES.flatMap((f) => METROS.map((m) => `${f.code}>${m.code}`)));
+  for (const key of ['slowLane', 'mildLane'] as const) {
+    if (!laneIds.has(knobs[key])) throw new ValidationError(`knobs.${key}`, `unknown lane "${knobs[key]}"; lanes look like CMH>MIA`);
+  }
   return { seed: opts.seed, shipments: opts.shipments, asOf: asOfRounded, knobs };
 }
 

@@ -6,10 +6,9 @@
  * next-best action 900-999.
  */
 import { BEHAVIOUR as B, NBA_ACTIONS } from './behaviour.js';
-import { CATEGORIES } from './catalog.js';
+import { CATEGORIES, FIRST_NAMES } from './catalog.js';
 import { FULFILMENT_CENTRES, HUBS, METROS } from './geo.js';
 import type { SynthKnobs } from './knobs.js';
-import { FIRST_NAMES } from './catalog.js';
 
 export interface StageContext {
   shipments: number;

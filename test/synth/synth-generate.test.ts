@@ -64,6 +64,7 @@ describe('generateSample on a real DuckDB', () => {
     await expect(generateSample(empty, { seed: 1.5, shipments: 10 })).rejects.toMatchObject({ code: 'BAD_INPUT', field: 'seed' });
     await expect(generateSample(empty, { seed: 1, shipments: 0 })).rejects.toMatchObject({ field: 'shipments' });
     await expect(generateSample(empty, { seed: 1, shipments: 10, asOf: new Date('nope') })).rejects.toMatchObject({ field: 'asOf' });
+    await expect(generateSample(empty, { seed: 1, shipments: 10, knobs: { slowLane: 'XXX>YYY' } })).rejects.toMatchObject({ field: 'knobs.slowLane' });
     await empty.close();
   });
 
