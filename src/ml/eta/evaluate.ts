@@ -21,6 +21,17 @@ export interface EtaBacktestOptions extends TrainEtaOptions {
   testUntil?: Date;
   /** How many lanes (by test volume) to break the figures down for. */
   topLanes?: number;
+  /** Include every test prediction in the report (for comparisons with a generator's truth). */
+  keepPredictions?: boolean;
+}
+
+/** One scored test shipment, in days since purchase. */
+export interface EtaTestPrediction {
+  shipmentId: string;
+  actual: number;
+  p10: number;
+  p50: number;
+  p90: number;
 }
 
 export interface EtaBacktestReport {
@@ -31,6 +42,7 @@ export interface EtaBacktestReport {
   perLane: { lane: string; model: WindowMetrics; promise: WindowMetrics; laneMedian: WindowMetrics }[];
   perCarrier: { carrier: string; model: WindowMetrics; promise: WindowMetrics; laneMedian: WindowMetrics }[];
   training: { bestEpoch: number; epochs: number; seconds: number };
+  predictions?: EtaTestPrediction[];
 }
 
 interface Scored {
@@ -106,6 +118,9 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
     perLane,
     perCarrier,
     training: { bestEpoch: fit.bestEpoch, epochs: fit.epochs, seconds: Math.round((performance.now() - t0) / 100) / 10 },
+    predictions: opts.keepPredictions
+      ? testRows.map((r, i) => ({ shipmentId: r.shipment_id, actual: scored.y[i], p10: pred[i * 3], p50: pred[i * 3 + 1], p90: pred[i * 3 + 2] }))
+      : undefined,
   };
 }
 

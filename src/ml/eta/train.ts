@@ -47,7 +47,7 @@ export interface TrainEtaOptions {
   inFlightPerShipment?: number;
   /** Nominal P10–P90 coverage. */
   coverage?: number;
-  /** Retrain on train + validation for the chosen epochs after early stopping (default true). */
+  /** Retrain on train + validation for the chosen epochs after early stopping (default: below LARGE_TRAINING_SET examples). */
   refit?: boolean;
   /** Activate the new version (default true). */
   activate?: boolean;
@@ -73,6 +73,9 @@ export interface TrainedEta {
   spec: EtaFeatureSpec;
   calibration: EtaCalibration;
 }
+
+/** Training examples from which the large-set defaults apply (learning rate, L2, refit). */
+export const LARGE_TRAINING_SET = 50_000;
 
 /** Mulberry32: a tiny seeded PRNG so shuffles (and hence training) are reproducible per seed. */
 export function seededRandom(seed: number): () => number {
@@ -159,9 +162,12 @@ export async function fitEtaModel(
   const yVa = targets(valRows, vaEnc, spec, outWidth);
   const epochs = opts.epochs ?? 30;
   const batch = opts.batchSize ?? Math.max(64, Math.min(4096, 2 ** Math.round(Math.log2(trEnc.n / 40))));
+  // Large sets: bigger steps and no weight penalty converge within a few epochs; small sets
+  // (e.g. a 15k-order Olist extract) need the gentler, regularized default.
+  const large = trEnc.n >= LARGE_TRAINING_SET;
   const build = () => {
-    const m = buildEtaModel(spec, { seed, hidden: opts.hidden, towers: opts.towers, l2: opts.l2 });
-    m.compile({ optimizer: tf.train.adam(opts.learningRate ?? 0.001), loss: pinballLoss });
+    const m = buildEtaModel(spec, { seed, hidden: opts.hidden, towers: opts.towers, l2: opts.l2 ?? (large ? 0 : 1e-4) });
+    m.compile({ optimizer: tf.train.adam(opts.learningRate ?? (large ? 0.003 : 0.001)), loss: pinballLoss });
     return m;
   };
   let model = build();
@@ -204,7 +210,8 @@ export async function fitEtaModel(
   const b = pick(inflightIdx);
   // Without in-flight validation rows, in-flight windows reuse the at-purchase adjustment.
   const inFlight = inflightIdx.length >= 30 ? fitTailAdjustment(b.p, b.y, coverage) : atPurchase;
-  if (opts.refit !== false && vaEnc.n > 0 && bestEpoch > 0) {
+  // Refitting doubles the cost; on large sets the held-out slice adds little, so skip it there.
+  if ((opts.refit ?? !large) && vaEnc.n > 0 && bestEpoch > 0) {
     const all = [...trainRows, ...valRows];
     const allEnc = encodeRows(all, spec);
     const yAll = targets(all, allEnc, spec, outWidth);
