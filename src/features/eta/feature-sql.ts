@@ -15,6 +15,8 @@ export type EtaExampleSelection =
   | { kind: 'training'; from?: Date; until?: Date; inFlightPerShipment?: number; seed?: number }
   /** Shipments purchased in [from, until), at purchase (for backtests and batch scoring). */
   | { kind: 'purchase'; from?: Date; until?: Date; deliveredOnly?: boolean; openOrDelivered?: boolean }
+  /** Delivered shipments purchased in [from, until), at their carrier hand-off (`shipped_at`), conditioned on the events up to then. */
+  | { kind: 'handoff'; from?: Date; until?: Date }
   /** Given shipments, conditioned on their latest tracking event with `occurred_at <= now` when there is one. */
   | { kind: 'current'; shipmentIds: readonly string[]; now: Date };
 
@@ -85,6 +87,19 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
           AND e.occurred_at >= o.purchased_at
       ) WHERE pick <= ${p(k)}`;
     return { sql: `${base} WHERE ${where.join(' AND ')}${inflight}`, params };
+  }
+  if (sel.kind === 'handoff') {
+    const where = ['s.delivered_at IS NOT NULL', 's.shipped_at IS NOT NULL', ...range(sel.from, sel.until)];
+    return {
+      sql: `SELECT s.shipment_id, s.shipped_at AS as_of, coalesce(e.status, 'none') AS stage, e.event_id, e.source AS event_source, e.region AS event_region
+        FROM shipments s JOIN orders o USING (order_id)
+        LEFT JOIN (
+          SELECT e.* FROM tracking_events e JOIN shipments s2 USING (shipment_id) WHERE e.occurred_at <= s2.shipped_at
+          QUALIFY row_number() OVER (PARTITION BY e.shipment_id ORDER BY e.occurred_at DESC, e.received_at DESC, e.event_id DESC) = 1
+        ) e ON e.shipment_id = s.shipment_id
+        WHERE ${where.join(' AND ')}`,
+      params,
+    };
   }
   const ids = p(JSON.stringify(sel.shipmentIds));
   const now = p(sel.now.toISOString());

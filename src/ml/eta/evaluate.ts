@@ -21,11 +21,16 @@ export interface EtaBacktestOptions extends TrainEtaOptions {
   testUntil?: Date;
   /** How many lanes (by test volume) to break the figures down for. */
   topLanes?: number;
+  /**
+   * When the test predictions are made: at purchase (default), or at the carrier hand-off, where
+   * every figure is about the remaining days from hand-off to delivery.
+   */
+  moment?: 'purchase' | 'handoff';
   /** Include every test prediction in the report (for comparisons with a generator's truth). */
   keepPredictions?: boolean;
 }
 
-/** One scored test shipment, in days since purchase. */
+/** One scored test shipment, in days since purchase (or since hand-off, for `moment: handoff`). */
 export interface EtaTestPrediction {
   shipmentId: string;
   actual: number;
@@ -67,13 +72,18 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
   const trainRows = await queryEtaFeatures(deps.warehouse, {
     kind: 'training', from: opts.from, until: opts.splitAt, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
   });
-  const testRows = await queryEtaFeatures(deps.warehouse, { kind: 'purchase', from: opts.splitAt, until: opts.testUntil, deliveredOnly: true });
+  const testRows = await queryEtaFeatures(
+    deps.warehouse,
+    opts.moment === 'handoff'
+      ? { kind: 'handoff', from: opts.splitAt, until: opts.testUntil }
+      : { kind: 'purchase', from: opts.splitAt, until: opts.testUntil, deliveredOnly: true },
+  );
   if (testRows.length === 0) throw new ShipcastError('BAD_INPUT', `from: no delivered shipments purchased on or after ${opts.splitAt.toISOString()}`, { field: 'from' });
   const { train, val } = timeSplit(trainRows, opts.validationShare ?? 0.15);
   const fit = await fitEtaModel(train, val, { ...opts, onEpoch: deps.onEpoch });
   const enc = encodeRows(testRows, fit.spec);
   const pred = predictDays(fit.model, enc, fit.spec);
-  applyCalibration(pred, enc.elapsed, new Uint8Array(enc.n), fit.calibration);
+  applyCalibration(pred, enc.elapsed, Uint8Array.from(testRows, (r) => (r.stage === 'none' ? 0 : 1)), fit.calibration);
   fit.model.dispose();
 
   // Baselines see the whole training period (train + validation): they need no held-out slice.
@@ -81,26 +91,29 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
   const laneOf = (r: RawEtaRow) => `${r.origin_region}>${r.dest_region}`;
   const laneQ = groupQuantileBaseline(history.map(laneOf), history.map((r) => r.total_days as number));
   const n = testRows.length;
+  // At hand-off every figure is about the remaining days: shift actuals and forecasts by the elapsed time.
+  const shift = (i: number) => (opts.moment === 'handoff' ? enc.elapsed[i] : 0);
   const scored: Scored = {
     rows: testRows,
-    y: testRows.map((r) => r.total_days as number),
+    y: testRows.map((r, i) => (r.total_days as number) - shift(i)),
     model: { p10: [], p50: [], p90: [] },
     promise: { p10: [], p50: [], p90: [] },
     lane: { p10: [], p50: [], p90: [] },
   };
   for (let i = 0; i < n; i++) {
-    scored.model.p10.push(pred[i * 3]);
-    scored.model.p50.push(pred[i * 3 + 1]);
-    scored.model.p90.push(pred[i * 3 + 2]);
+    const d = shift(i);
+    scored.model.p10.push(pred[i * 3] - d);
+    scored.model.p50.push(pred[i * 3 + 1] - d);
+    scored.model.p90.push(pred[i * 3 + 2] - d);
     // The promise is a single date: it is the point forecast and the upper bound of its "window".
-    const promise = typeof testRows[i].promise_days === 'number' ? (testRows[i].promise_days as number) : NaN;
+    const promise = typeof testRows[i].promise_days === 'number' ? (testRows[i].promise_days as number) - d : NaN;
     scored.promise.p10.push(0);
     scored.promise.p50.push(promise);
     scored.promise.p90.push(promise);
     const q = laneQ(laneOf(testRows[i]));
-    scored.lane.p10.push(q[0]);
-    scored.lane.p50.push(q[1]);
-    scored.lane.p90.push(q[2]);
+    scored.lane.p10.push(Math.max(0, q[0] - d));
+    scored.lane.p50.push(Math.max(0, q[1] - d));
+    scored.lane.p90.push(Math.max(0, q[2] - d));
   }
   const all = subsetMetrics(scored, () => true);
   const count = (key: (r: RawEtaRow) => string) => {
@@ -119,7 +132,7 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
     perCarrier,
     training: { bestEpoch: fit.bestEpoch, epochs: fit.epochs, seconds: Math.round((performance.now() - t0) / 100) / 10 },
     predictions: opts.keepPredictions
-      ? testRows.map((r, i) => ({ shipmentId: r.shipment_id, actual: scored.y[i], p10: pred[i * 3], p50: pred[i * 3 + 1], p90: pred[i * 3 + 2] }))
+      ? testRows.map((r, i) => ({ shipmentId: r.shipment_id, actual: scored.y[i], p10: scored.model.p10[i], p50: scored.model.p50[i], p90: scored.model.p90[i] }))
       : undefined,
   };
 }
