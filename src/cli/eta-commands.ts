@@ -137,10 +137,13 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
   common(group(program, 'eval', 'evaluate a model').command('eta').description('time-based backtest of the ETA model against the promise and lane-median baselines'))
     .option('--split <YYYY-MM-DD>', 'train on purchases before this day, test on delivered purchases from it on (default: 80th percentile of purchase dates)')
     .option('--until <YYYY-MM-DD>', 'end of the test period (exclusive)')
+    .option('--at <moment>', 'predict at `purchase` or at carrier `handoff` (then figures are remaining days)', 'purchase')
     .option('--seed <n>', 'random seed', '42')
     .option('--epochs <n>', 'maximum epochs')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: CommonOpts & { split?: string; until?: string; seed: string; epochs?: string; json?: boolean }) => {
+    .action(async (opts: CommonOpts & { split?: string; until?: string; at: string; seed: string; epochs?: string; json?: boolean }) => {
+      if (opts.at !== 'purchase' && opts.at !== 'handoff') throw new ValidationError('at', `expected purchase or handoff, got "${opts.at}"`);
+      const moment = opts.at;
       const split = parseDay('split', opts.split);
       const until = parseDay('until', opts.until);
       const seed = parseIntFlag('seed', opts.seed);
@@ -161,7 +164,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
             warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
             onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
           },
-          { splitAt, testUntil, seed, epochs },
+          { splitAt, testUntil, seed, epochs, moment },
         );
         if (opts.json) rt.out(JSON.stringify(report));
         else for (const l of formatBacktest(report)) rt.out(l);
