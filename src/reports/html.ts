@@ -32,7 +32,9 @@ export interface Bar {
 
 /** A horizontal bar chart as inline SVG; `max` fixes the scale (e.g. 1 for rates, 5 for CSAT). */
 export function barChart(title: string, bars: readonly Bar[], opts: { max?: number; color?: string } = {}): string {
-  const labelW = 190;
+  // ~7 px per character of 12 px system-ui text; sized to the longest label and value so nothing is clipped.
+  const labelW = 12 + 7 * Math.max(4, ...bars.map((b) => b.label.length));
+  const textW = 16 + 7 * Math.max(4, ...bars.map((b) => b.text.length));
   const barW = 300;
   const rowH = 22;
   const h = bars.length * rowH + 8;
@@ -46,13 +48,16 @@ export function barChart(title: string, bars: readonly Bar[], opts: { max?: numb
         + `<text x="${labelW + w + 6}" y="${y + 15}">${escapeHtml(b.text)}</text>`;
     })
     .join('');
-  return `<figure><figcaption>${escapeHtml(title)}</figcaption><svg role="img" aria-label="${escapeHtml(title)}" width="${labelW + barW + 90}" height="${h}" viewBox="0 0 ${labelW + barW + 90} ${h}">${rows}</svg></figure>`;
+  return `<figure><figcaption>${escapeHtml(title)}</figcaption><svg role="img" aria-label="${escapeHtml(title)}" width="${labelW + barW + textW}" height="${h}" viewBox="0 0 ${labelW + barW + textW} ${h}">${rows}</svg></figure>`;
 }
 
-function table(id: string, head: readonly string[], rows: readonly (readonly string[])[], numericFrom = 1): string {
+/** A table; `foot` rows (totals) go in <tfoot> so that tbody holds exactly the data rows. */
+function table(id: string, head: readonly string[], rows: readonly (readonly string[])[], opts: { numericFrom?: number; foot?: readonly (readonly string[])[] } = {}): string {
+  const numericFrom = opts.numericFrom ?? 1;
   const th = head.map((h, i) => `<th${i >= numericFrom ? ' class="n"' : ''}>${escapeHtml(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="n"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
-  return `<table id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  const tr = (r: readonly string[]) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="n"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`;
+  const foot = opts.foot?.length ? `<tfoot>${opts.foot.map(tr).join('')}</tfoot>` : '';
+  return `<table id="${id}"><thead><tr>${th}</tr></thead><tbody>\n${rows.map(tr).join('\n')}\n</tbody>${foot}</table>`;
 }
 
 function tile(label: string, value: string, note = ''): string {
@@ -67,7 +72,7 @@ function deliverySection(r: Reports): string {
   const weeks = d.weekly.filter((w) => w.carrier === null);
   return `<section id="delivery"><h2>Delivery KPIs</h2>
 <p class="note">On-time = delivered by the promise shown to the customer. Transit = carrier hand-off → delivery, in days. Late share counts undelivered shipments whose promise has passed. Weeks start on Monday (UTC) of the hand-off.</p>
-${table('delivery-table', ['Carrier · service', 'Shipments', 'Delivered', 'On time', 'Median transit (d)', 'P90 transit (d)', 'Late', 'Exceptions', 'In flight at risk'], [...d.byCarrierService.map(row), row(d.overall)])}
+${table('delivery-table', ['Carrier · service', 'Shipments', 'Delivered', 'On time', 'Median transit (d)', 'P90 transit (d)', 'Late', 'Exceptions', 'In flight at risk'], d.byCarrierService.map(row), { foot: [row(d.overall)] })}
 <div class="charts">${barChart('On-time rate by carrier · service', d.byCarrierService.map((k) => ({ label: cs(k), value: k.onTimeRate, text: pct(k.onTimeRate) })), { max: 1 })}
 ${barChart('On-time rate by week of hand-off (all carriers)', weeks.map((w) => ({ label: `${w.week} (${num(w.shipments)})`, value: w.onTimeRate, text: pct(w.onTimeRate) })), { max: 1, color: '#4a8f5c' })}</div>
 </section>`;
@@ -78,9 +83,9 @@ function emailSection(r: Reports): string {
   const row = (x: typeof e.overall) => [`${x.kind ?? 'all'} · ${x.stream ?? 'all'}`, num(x.sent), pct(x.deliveredRate), pct(x.permanentFailureRate, 2), pct(x.temporaryFailureRate, 2), pct(x.openRate), pct(x.clickRate), pct(x.unsubscribeRate, 2), pct(x.complaintRate, 3), num(x.suppressed)];
   return `<section id="email"><h2>Email deliverability &amp; engagement</h2>
 <p class="note">Delivery and failure rates are over messages handed to the provider; open, click, unsubscribe and complaint rates over delivered messages (each message counted once).</p>
-${table('email-table', ['Kind · stream', 'Sent', 'Delivered', 'Perm. fail', 'Temp. fail', 'Open', 'Click', 'Unsub', 'Complaint', 'Suppressed'], [...e.byKindStream.map(row), row(e.overall)])}
+${table('email-table', ['Kind · stream', 'Sent', 'Delivered', 'Perm. fail', 'Temp. fail', 'Open', 'Click', 'Unsub', 'Complaint', 'Suppressed'], e.byKindStream.map(row), { foot: [row(e.overall)] })}
 <h3>Suppression list: ${num(e.suppressions.total)} addresses</h3>
-${table('suppression-table', ['Reason', 'Stream', 'Addresses'], e.suppressions.byReason.map((s) => [s.reason, s.stream, num(s.addresses)]), 2)}
+${e.suppressions.byReason.length ? table('suppression-table', ['Reason', 'Stream', 'Addresses'], e.suppressions.byReason.map((s) => [s.reason, s.stream, num(s.addresses)]), { numericFrom: 2 }) : '<p class="note">No suppressed addresses.</p>'}
 </section>`;
 }
 
@@ -105,20 +110,20 @@ function costSection(r: Reports): string {
   const k = r.costToServe;
   const row = (x: typeof k.overall) => [
     x.carrier === null ? 'all cohorts' : `${x.carrier} · ${x.serviceLevel} · ${x.distanceBand}`,
-    num(x.shipments), money(x.freight.base), money(x.freight.fuel), money(x.freight.accessorials), money(x.freight.duties), money(x.freight.credits),
-    money(x.freight.billed), money(x.freight.overbilled), money(x.returns.refunds + x.returns.returnShipping), money(x.support.cost), money(x.totalCost),
-    money(x.costPerShipment), num(x.csatMean, 2), pct(x.onTimeRate),
+    // The trade-off (cost per shipment next to CSAT and on-time) first, so it is visible without scrolling.
+    num(x.shipments), money(x.costPerShipment), num(x.csatMean, 2), pct(x.onTimeRate), money(x.totalCost),
+    money(x.freight.billed), money(x.freight.base), money(x.freight.fuel), money(x.freight.accessorials), money(x.freight.duties), money(x.freight.credits),
+    money(x.freight.overbilled), money(x.returns.refunds + x.returns.returnShipping), money(x.support.cost),
   ];
   const costs = Object.entries(k.contactCosts).map(([ch, v]) => `${ch === '*' ? 'other' : ch} ${money(v)}`).join(', ');
   return `<section id="cost"><h2>Cost-to-serve per shipping cohort</h2>
 <p class="note">Cohort = ${escapeHtml(k.cohortDefinition)}. Freight is the sum of invoice charge lines (duplicates included, as billed). Returns = refunds paid + return shipping invoiced. Support cost per contact: ${escapeHtml(costs)}.</p>
-${table('cohort-table', ['Cohort', 'Shipments', 'Base', 'Fuel', 'Accessorials', 'Duties', 'Credits', 'Freight billed', 'Over contract', 'Returns', 'Support', 'Total', 'Per shipment', 'CSAT', 'On time'], k.cohorts.map(row))}
-${table('cohort-total', ['Total', 'Shipments', 'Base', 'Fuel', 'Accessorials', 'Duties', 'Credits', 'Freight billed', 'Over contract', 'Returns', 'Support', 'Total', 'Per shipment', 'CSAT', 'On time'], [row(k.overall)])}
+${table('cohort-table', ['Cohort', 'Shipments', 'Per shipment', 'CSAT', 'On time', 'Total cost', 'Freight billed', 'Base', 'Fuel', 'Accessorials', 'Duties', 'Credits', 'Over contract', 'Returns', 'Support'], k.cohorts.map(row), { foot: [row(k.overall)] })}
 ${barChart('Cost-to-serve per shipment by cohort', k.cohorts.map((x) => ({ label: `${x.carrier} · ${x.serviceLevel} · ${x.distanceBand}`, value: x.costPerShipment, text: `${money(x.costPerShipment)} · CSAT ${num(x.csatMean, 2)}` })), { color: '#8a6d1f' })}
 <h3>Recoverable billing errors</h3>
-${table('billing-summary', ['Error', 'Invoices', 'Amount'], [...k.billingErrors.summary.map((s) => [s.type.replaceAll('_', ' '), num(s.count), money(s.amount)]), ['total', num(k.billingErrors.flagsTotal), money(k.overall.recoverable.total)]])}
+${table('billing-summary', ['Error', 'Invoices', 'Amount'], k.billingErrors.summary.map((s) => [s.type.replaceAll('_', ' '), num(s.count), money(s.amount)]), { foot: [['total', num(k.billingErrors.flagsTotal), money(k.overall.recoverable.total)]] })}
 <details><summary>Largest ${Math.min(25, k.billingErrors.flags.length)} of ${num(k.billingErrors.flagsTotal)} flagged invoices (all in cost-to-serve.json${k.billingErrors.flagsShown < k.billingErrors.flagsTotal ? `, first ${k.billingErrors.flagsShown}` : ''})</summary>
-${table('billing-flags', ['Invoice', 'Number', 'Carrier', 'Shipment', 'Error', 'Amount', 'Detail'], k.billingErrors.flags.slice(0, 25).map((f) => [f.invoiceId, f.invoiceNumber, f.carrier, f.shipmentId ?? dash, f.type.replaceAll('_', ' '), money(f.amount), f.detail]), 5)}
+${table('billing-flags', ['Invoice', 'Number', 'Carrier', 'Shipment', 'Error', 'Detail', 'Amount'], k.billingErrors.flags.slice(0, 25).map((f) => [f.invoiceId, f.invoiceNumber, f.carrier, f.shipmentId ?? dash, f.type.replaceAll('_', ' '), f.detail, money(f.amount)]), { numericFrom: 6 })}
 </details>
 </section>`;
 }
@@ -129,9 +134,9 @@ main{padding:8px 28px 40px;max-width:1500px}section{background:#fff;border:1px s
 h2{margin:0 0 6px;font-size:18px}h3{font-size:15px;margin:16px 0 6px}.note{color:#566076;margin:4px 0 10px}
 .tiles{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0}.tile{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:10px 14px;min-width:150px}
 .tile .v{font-size:22px;font-weight:600}.tile .l{color:#566076}.tile .s{color:#8a93a6;font-size:12px}
-table{border-collapse:collapse;margin:6px 0;font-size:13px}th,td{padding:4px 8px;border-bottom:1px solid #e8ebf0;text-align:left;white-space:nowrap}
+table{border-collapse:collapse;margin:6px 0;font-size:12.5px}th,td{padding:3px 7px;border-bottom:1px solid #e8ebf0;text-align:left;white-space:nowrap}
 th{background:#eef1f5;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tbody tr:last-child td{border-bottom:0}
-#delivery-table tbody tr:last-child td,#email-table tbody tr:last-child td,#cohort-total td{font-weight:600}
+tfoot td{font-weight:600;border-top:2px solid #c9ced8}
 .charts{display:flex;flex-wrap:wrap;gap:24px}figure{margin:8px 0}figcaption{font-weight:600;margin-bottom:4px}svg text{font-size:12px;fill:#1d2330}
 section{overflow-x:auto}details{margin-top:8px}summary{cursor:pointer;color:#2f6fb0}`;
 

@@ -10,7 +10,8 @@ export function ratio(num: number, den: number): number | null {
 export function round(v: number | null | undefined, digits = 4): number | null {
   if (v === null || v === undefined || !Number.isFinite(v)) return null;
   const f = 10 ** digits;
-  return Math.round(v * f) / f;
+  // + 0 turns -0 into 0, so a tiny negative never prints as "-$0.00".
+  return Math.round(v * f) / f + 0;
 }
 
 /** Money to cents. */

@@ -44,6 +44,7 @@ describe('stats', () => {
     expect(ratio(1, 4)).toBe(0.25);
     expect(round(null)).toBeNull();
     expect(round(1 / 3, 3)).toBe(0.333);
+    expect(Object.is(round(-0.001, 2), 0)).toBe(true);
   });
 
   it('correlates perfectly monotone and anti-monotone data', () => {
