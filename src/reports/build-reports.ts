@@ -31,10 +31,13 @@ export const REPORT_NAMES = ['delivery-kpis', 'email', 'csat', 'cost-to-serve'] 
 export type ReportName = (typeof REPORT_NAMES)[number];
 
 export interface ReportOptions {
+  /** Inclusive start of the hand-off period. */
   from?: Date;
+  /** Exclusive end of the hand-off period (pass the day after the last day wanted). */
   until?: Date;
   /** Default: the current time. */
   now?: Date;
+  /** Support cost per contact by channel; default DEFAULT_CONTACT_COSTS. */
   contactCosts?: ContactCosts;
 }
 
