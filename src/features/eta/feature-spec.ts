@@ -2,7 +2,7 @@
  * The ETA feature spec: vocabularies and normalization statistics fitted on training rows and
  * saved next to the model, so serving encodes exactly as training did. Pure functions, no I/O.
  */
-import { CATEGORICAL_FEATURES, NUMERIC_FEATURES, type RawEtaRow } from './feature-sql.js';
+import { CATEGORICAL_FEATURES, CATEGORICAL_MIN_COUNT, NUMERIC_FEATURES, type RawEtaRow } from './feature-sql.js';
 
 /** Index 0 of every vocabulary is reserved for values unseen in training. */
 export const UNKNOWN_INDEX = 0;
@@ -81,9 +81,13 @@ export function fitFeatureSpec(rows: readonly RawEtaRow[]): EtaFeatureSpec {
     return { name, mean, std: Math.sqrt(variance) > 1e-9 ? Math.sqrt(variance) : 1, missingRate: rows.length ? 1 - n / rows.length : 0 };
   });
   const categorical = CATEGORICAL_FEATURES.map((name) => {
-    const seen = new Set<string>();
-    for (const r of rows) seen.add(String(r[name] ?? ''));
-    return { name, vocabulary: ['<unknown>', ...[...seen].sort()] };
+    const counts = new Map<string, number>();
+    for (const r of rows) {
+      const v = String(r[name] ?? '');
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    const min = CATEGORICAL_MIN_COUNT[name] ?? 1;
+    return { name, vocabulary: ['<unknown>', ...[...counts].filter(([, c]) => c >= min).map(([v]) => v).sort()] };
   });
   const totals = rows.map((r) => num(r.total_days)).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   const median = totals.length ? totals[Math.floor(totals.length / 2)] : 7;

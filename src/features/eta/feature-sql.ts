@@ -42,12 +42,18 @@ export interface RawEtaRow {
 export const NUMERIC_FEATURES = [
   'elapsed_days', 'at_dest_region', 'promise_days', 'approval_hours', 'limit_days', 'distance_km', 'origin_lat', 'origin_lng',
   'dest_lat', 'dest_lng', 'log_weight', 'log_volume',
-  'log_freight', 'log_price', 'n_items', 'purchase_hour', 'lane_mean', 'lane_log_n', 'dest_mean', 'origin_mean',
+  'log_freight', 'log_price', 'n_items', 'purchase_hour', 'as_of_hour', 'lane_mean', 'lane_log_n', 'dest_mean', 'origin_mean',
   'seller_mean', 'seller_handoff_mean', 'seller_log_n', 'carrier_mean', 'global_mean', 'lane_over_promise', 'global_over_promise',
 ] as const;
 
 /** Categorical features produced by the SQL; each gets an embedding. */
-export const CATEGORICAL_FEATURES = ['carrier_service', 'origin_region', 'dest_region', 'lane', 'weekday', 'month', 'stage'] as const;
+export const CATEGORICAL_FEATURES = ['carrier_service', 'origin_region', 'dest_region', 'lane', 'route', 'weekday', 'as_of_weekday', 'month', 'stage'] as const;
+
+/**
+ * Categories seen fewer times than this in training map to "unknown": the postal-prefix route
+ * is fine-grained (thousands of values on Olist) and only frequent routes earn an embedding.
+ */
+export const CATEGORICAL_MIN_COUNT: Partial<Record<(typeof CATEGORICAL_FEATURES)[number], number>> = { route: 30 };
 
 const DAY = 86400;
 
@@ -157,6 +163,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
       s.carrier || '/' || s.service_level AS carrier_service,
       coalesce(s.origin_region, '?') AS origin_region, coalesce(s.dest_region, '?') AS dest_region,
       coalesce(s.origin_region, '?') || '>' || coalesce(s.dest_region, '?') AS lane,
+      coalesce(s.origin_postal_prefix, '?') || '>' || coalesce(s.dest_postal_prefix, '?') AS route,
       coalesce(i.seller_id, s.origin_postal_prefix, '?') AS seller,
       (epoch(s.delivered_at) - epoch(o.purchased_at)) / ${DAY} AS total_days,
       (epoch(s.shipped_at) - epoch(o.purchased_at)) / ${DAY} AS handoff_days,
@@ -191,6 +198,8 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     CASE WHEN ex.event_region IS NOT NULL AND ex.event_region = b.dest_region THEN 1 ELSE 0 END AS at_dest_region,
     b.promise_days, b.approval_hours, b.limit_days, b.distance_km, b.origin_lat, b.origin_lng, b.dest_lat, b.dest_lng, b.log_weight, b.log_volume, b.log_freight, b.log_price, b.n_items,
     b.purchase_hour,
+    -- Calendar at the moment of prediction (the hand-off weekday decides weekend roll-forwards).
+    hour(ex.as_of) + minute(ex.as_of) / 60.0 AS as_of_hour, CAST(dayofweek(ex.as_of) AS VARCHAR) AS as_of_weekday,
     -- Sparse keys borrow strength from their parent (shrinkage with 5 pseudo-observations).
     (coalesce(lane_mean * lane_n, 0) + 5 * coalesce(dest_mean, overall_mean)) / (coalesce(lane_n, 0) + 5) AS lane_mean,
     ln(1 + coalesce(lane_n, 0)) AS lane_log_n,
@@ -200,7 +209,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     carrier_mean, overall_mean AS global_mean,
     (coalesce(lane_over * lane_n, 0) + 5 * overall_over) / (coalesce(lane_n, 0) + 5) AS lane_over_promise,
     overall_over AS global_over_promise,
-    b.carrier_service, b.origin_region, b.dest_region, b.lane, b.weekday, b.month
+    b.carrier_service, b.origin_region, b.dest_region, b.lane, b.route, b.weekday, b.month
   FROM ex JOIN base b USING (shipment_id)
   LEFT JOIN lane USING (shipment_id) LEFT JOIN dest USING (shipment_id) LEFT JOIN origin USING (shipment_id)
   LEFT JOIN seller USING (shipment_id) LEFT JOIN carrier USING (shipment_id) LEFT JOIN overall USING (shipment_id)
