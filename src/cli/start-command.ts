@@ -11,6 +11,7 @@ import { createFileModelStore } from '../ml/registry/file-model-store.js';
 import { createApiKeyStore } from '../auth/api-keys.js';
 import { createApp } from '../app.js';
 import { listen } from '../http/router.js';
+import { writeReports } from '../reports/build-reports.js';
 import type { CliRuntime } from './runtime.js';
 
 export interface StartOptions {
@@ -28,15 +29,17 @@ export interface StartReport {
   etaVersion: string;
   adminKeyFile: string;
   createdAdminKey: boolean;
+  /** The leadership report page, rewritten on every start so it reflects the current data. */
+  reportPage: string;
 }
 
 async function ensureSample(rt: CliRuntime, config: Config, wh: Warehouse): Promise<boolean> {
   const n = (await wh.one<{ n: number }>('SELECT count(*) AS n FROM shipments'))?.n ?? 0;
   if (n > 0) {
-    rt.err(`[1/3] warehouse ${config.dbPath} already holds ${n.toLocaleString('en-US')} shipments; reusing it`);
+    rt.err(`[1/4] warehouse ${config.dbPath} already holds ${n.toLocaleString('en-US')} shipments; reusing it`);
     return false;
   }
-  rt.err(`[1/3] generating a synthetic sample: ${config.sampleShipments.toLocaleString('en-US')} shipments, seed ${config.seed} …`);
+  rt.err(`[1/4] generating a synthetic sample: ${config.sampleShipments.toLocaleString('en-US')} shipments, seed ${config.seed} …`);
   let lastPct = -1;
   const s = await generateSample(wh, {
     seed: config.seed,
@@ -55,10 +58,10 @@ async function ensureSample(rt: CliRuntime, config: Config, wh: Warehouse): Prom
 async function ensureEtaModel(rt: CliRuntime, config: Config, wh: Warehouse, log: Logger): Promise<{ version: string; trained: boolean }> {
   const active = await createFileModelStore(config.modelsDir).activeVersion('eta');
   if (active) {
-    rt.err(`[2/3] ETA model ${active} is active in ${config.modelsDir}; reusing it`);
+    rt.err(`[2/4] ETA model ${active} is active in ${config.modelsDir}; reusing it`);
     return { version: active, trained: false };
   }
-  rt.err('[2/3] training the ETA model …');
+  rt.err('[2/4] training the ETA model …');
   const r = await trainEta(
     {
       warehouse: wh, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend,
@@ -87,7 +90,7 @@ async function ensureAdminKey(config: Config, wh: Warehouse): Promise<{ file: st
 }
 
 /**
- * The main job (`npm start`): sample data, then the ETA model, then the API. Idempotent: a second
+ * The main job (`npm start`): sample data, then the ETA model, then the leadership reports and the API. Idempotent: a second
  * run reuses the warehouse, the active model and the admin key.
  */
 export async function start(rt: CliRuntime, opts: StartOptions): Promise<{ report: StartReport; url?: string; stop: () => Promise<void> }> {
@@ -97,16 +100,23 @@ export async function start(rt: CliRuntime, opts: StartOptions): Promise<{ repor
     const generated = await ensureSample(rt, config, wh);
     const eta = await ensureEtaModel(rt, config, wh, rt.log);
     const admin = await ensureAdminKey(config, wh);
-    const report: StartReport = { generated, trained: eta.trained, etaVersion: eta.version, adminKeyFile: admin.file, createdAdminKey: admin.created };
+    const reportsDir = path.join(config.dataDir, 'reports');
+    rt.err(`[3/4] writing the leadership reports to ${reportsDir} …`);
+    await writeReports(wh, reportsDir);
+    const reportPage = path.join(reportsDir, 'index.html');
+    const report: StartReport = {
+      generated, trained: eta.trained, etaVersion: eta.version, adminKeyFile: admin.file, createdAdminKey: admin.created, reportPage,
+    };
     if (opts.serve === false) {
       await wh.close();
       return { report, stop: async () => undefined };
     }
-    rt.err('[3/3] starting the API …');
+    rt.err('[4/4] starting the API …');
     const app = await createApp(config, { log: rt.log, warehouse: wh });
     const server = await listen(app.handler, { host: config.http.host, port: config.http.port });
     rt.out(`shipcast listening on ${server.url}`);
     rt.out(`  GraphQL + GraphiQL: ${server.url}/graphql   (header  Authorization: Bearer <key in ${admin.file}>)`);
+    rt.out(`  leadership reports: ${reportPage} (JSON at ${server.url}/reports/<name>.json)`);
     rt.out(`  health: ${server.url}/healthz   readiness: ${server.url}/readyz   metrics: ${server.url}/metrics`);
     let stopping: Promise<void> | undefined;
     const stop = () =>
@@ -126,7 +136,7 @@ export async function start(rt: CliRuntime, opts: StartOptions): Promise<{ repor
 export function registerStartCommand(program: Command, rt: CliRuntime): void {
   program
     .command('start')
-    .description('the main job: generate sample data if the warehouse is empty, train the ETA model if none is active, then serve the API')
+    .description('the main job: generate sample data if the warehouse is empty, train the ETA model if none is active, write the reports, then serve the API')
     .option('--db <file>', 'DuckDB file (default $SHIPCAST_DB or data/shipcast.duckdb)')
     .option('--port <port>', 'port (default 4000)')
     .option('--host <host>', 'host (default 127.0.0.1)')

@@ -21,6 +21,7 @@ describe('shipcast start (the main job)', () => {
     expect(fs.existsSync(env.SHIPCAST_DB)).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'models', 'eta', 'active'), 'utf8').trim()).toBe(first.report.etaVersion);
     expect((fs.statSync(first.report.adminKeyFile).mode & 0o777).toString(8)).toBe('600');
+    expect(fs.readFileSync(first.report.reportPage, 'utf8')).toContain('<html');
 
     const rt = captureRuntime(env);
     const second = await start(rt, { port: '0' });
