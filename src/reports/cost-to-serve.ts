@@ -87,7 +87,7 @@ const INVOICES_CTE = `
 inv AS (
   SELECT i.*, coalesce(i.shipment_id, st.shipment_id) AS sid,
     row_number() OVER (PARTITION BY i.carrier, i.invoice_number ORDER BY i.invoice_date, i.invoice_id) > 1 AS is_dup
-  FROM freight_invoices i LEFT JOIN shipments st ON i.shipment_id IS NULL AND st.tracking_number = i.tracking_number),
+  FROM freight_invoices i LEFT JOIN shipments st ON st.tracking_number = i.tracking_number),
 lines AS (
   SELECT invoice_id, sum(amount) AS billed,
     coalesce(sum(amount) FILTER (WHERE charge_type = 'base'), 0) AS base,
@@ -121,7 +121,7 @@ ret AS (
   SELECT coalesce(r.shipment_id, f.shipment_id) AS sid, count(*) AS n,
     coalesce(sum(r.refund_amount) FILTER (WHERE r.refunded_at IS NOT NULL AND r.refunded_at <= $3::TIMESTAMPTZ), 0) AS refunds,
     coalesce(sum(rs.billed), 0) AS return_shipping
-  FROM returns r LEFT JOIN first_ship f ON r.shipment_id IS NULL AND f.order_id = r.order_id
+  FROM returns r LEFT JOIN first_ship f ON f.order_id = r.order_id
   LEFT JOIN (SELECT i.tracking_number, sum(l.amount) AS billed FROM freight_invoices i JOIN freight_invoice_charges l ON l.invoice_id = i.invoice_id
              WHERE i.tracking_number IS NOT NULL GROUP BY i.tracking_number) rs ON rs.tracking_number = r.return_tracking_number
   WHERE r.requested_at <= $3::TIMESTAMPTZ GROUP BY 1),
@@ -131,7 +131,7 @@ sup AS (
   WHERE c.shipment_id IS NOT NULL AND c.created_at <= $3::TIMESTAMPTZ GROUP BY 1),
 csat AS (
   SELECT coalesce(c.shipment_id, f.shipment_id) AS sid, avg(c.score) AS score, count(*) AS n
-  FROM csat_responses c LEFT JOIN first_ship f ON c.shipment_id IS NULL AND f.order_id = c.order_id
+  FROM csat_responses c LEFT JOIN first_ship f ON f.order_id = c.order_id
   WHERE c.responded_at IS NULL OR c.responded_at <= $3::TIMESTAMPTZ GROUP BY 1),
 x AS (
   SELECT s.carrier, s.service_level, ${distanceBandSql(KM)} AS band, s.delivered_at, s.promised_at,

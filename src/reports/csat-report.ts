@@ -78,7 +78,7 @@ WITH ${SCOPED_CTE}, ${NOTICE_CTE},
 first_ship AS (SELECT order_id, min(shipment_id) AS shipment_id FROM shipments GROUP BY order_id)
 SELECT ${daysLateSql('s')} AS days_late, c.score, n.shipment_id IS NOT NULL AS notified
 FROM csat_responses c
-LEFT JOIN first_ship f ON c.shipment_id IS NULL AND f.order_id = c.order_id
+LEFT JOIN first_ship f ON f.order_id = c.order_id
 JOIN scoped s ON s.shipment_id = coalesce(c.shipment_id, f.shipment_id)
 LEFT JOIN notice n ON n.shipment_id = s.shipment_id
 WHERE s.delivered_at IS NOT NULL AND s.promised_at IS NOT NULL AND (c.responded_at IS NULL OR c.responded_at <= $3::TIMESTAMPTZ)`;

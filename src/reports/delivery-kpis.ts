@@ -54,7 +54,7 @@ const SQL = `
 WITH ${SCOPED_CTE},
 exc AS (
   SELECT DISTINCT coalesce(e.shipment_id, s2.shipment_id) AS shipment_id
-  FROM tracking_events e LEFT JOIN shipments s2 ON e.shipment_id IS NULL AND s2.tracking_number = e.tracking_number
+  FROM tracking_events e LEFT JOIN shipments s2 ON s2.tracking_number = e.tracking_number
   WHERE e.status IN (${EXCEPTION_STATUSES.map((s) => `'${s}'`).join(', ')})),
 x AS (
   SELECT s.*, date_trunc('week', s.ship_date AT TIME ZONE 'UTC')::DATE AS week,

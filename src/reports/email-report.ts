@@ -58,8 +58,10 @@ WITH m AS (
   WHERE ($1::TIMESTAMPTZ IS NULL OR created_at >= $1::TIMESTAMPTZ) AND ($2::TIMESTAMPTZ IS NULL OR created_at < $2::TIMESTAMPTZ)
     AND created_at <= $3::TIMESTAMPTZ),
 ev AS (
-  SELECT coalesce(e.message_id, pm.message_id) AS message_id, e.event, e.severity
-  FROM email_events e LEFT JOIN email_messages pm ON e.message_id IS NULL AND pm.provider_message_id = e.provider_message_id),
+  SELECT message_id, event, severity FROM email_events WHERE message_id IS NOT NULL
+  UNION ALL
+  SELECT pm.message_id, e.event, e.severity
+  FROM email_events e JOIN email_messages pm ON pm.provider_message_id = e.provider_message_id WHERE e.message_id IS NULL),
 per AS (
   SELECT message_id,
     bool_or(event = 'delivered') AS delivered,
