@@ -20,7 +20,19 @@ export interface EtaCalibration {
   /** Nominal coverage of the calibrated window. */
   coverage: number;
   atPurchase: TailAdjustment;
+  /** Pooled over every in-flight status. */
   inFlight: TailAdjustment;
+  /** Per latest-event status, for statuses with enough validation rows; others use `inFlight`. */
+  byStage?: Record<string, TailAdjustment>;
+}
+
+/** Validation rows a status needs for its own adjustment. */
+export const MIN_STAGE_ROWS = 200;
+
+/** The adjustment for a prediction made at `stage` (`none` = at purchase). */
+export function adjustmentFor(cal: EtaCalibration, stage: string): TailAdjustment {
+  if (stage === 'none') return cal.atPurchase;
+  return cal.byStage?.[stage] ?? cal.inFlight;
 }
 
 /** Floor on the width used for scaling, so near-zero windows still get a sensible adjustment. */
@@ -47,13 +59,13 @@ export function fitTailAdjustment(pred: ArrayLike<number>, y: ArrayLike<number>,
 }
 
 /**
- * Applies the calibration in place to row-major [n,3] day predictions (in-flight rows get their
- * own adjustment), keeping P10 ≤ P50 ≤ P90 and nothing before `elapsed` (days already elapsed).
+ * Applies the calibration in place to row-major [n,3] day predictions (each row's adjustment by
+ * its stage), keeping P10 ≤ P50 ≤ P90 and nothing before `elapsed` (days already elapsed).
  */
-export function applyCalibration(pred: Float32Array, elapsed: ArrayLike<number>, inFlight: ArrayLike<number>, cal: EtaCalibration): void {
+export function applyCalibration(pred: Float32Array, elapsed: ArrayLike<number>, stages: readonly string[], cal: EtaCalibration): void {
   const n = elapsed.length;
   for (let i = 0; i < n; i++) {
-    const a = inFlight[i] ? cal.inFlight : cal.atPurchase;
+    const a = adjustmentFor(cal, stages[i]);
     const p50 = pred[i * 3 + 1];
     const w = Math.max(MIN_WIDTH_DAYS, pred[i * 3 + 2] - pred[i * 3]);
     pred[i * 3] = Math.max(elapsed[i], Math.min(p50, pred[i * 3] - a.lower * w));

@@ -83,7 +83,7 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
   const fit = await fitEtaModel(train, val, { ...opts, onEpoch: deps.onEpoch });
   const enc = encodeRows(testRows, fit.spec);
   const pred = predictDays(fit.model, enc, fit.spec);
-  applyCalibration(pred, enc.elapsed, Uint8Array.from(testRows, (r) => (r.stage === 'none' ? 0 : 1)), fit.calibration);
+  applyCalibration(pred, enc.elapsed, testRows.map((r) => r.stage), fit.calibration);
   fit.model.dispose();
 
   // Baselines see the whole training period (train + validation): they need no held-out slice.

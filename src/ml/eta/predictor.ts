@@ -20,7 +20,7 @@ const DAY_MS = 86_400_000;
 export function scoreRows(bundle: EtaBundle, rows: readonly RawEtaRow[]): Float32Array {
   const enc = encodeRows(rows, bundle.spec);
   const pred = predictDays(bundle.model, enc, bundle.spec);
-  applyCalibration(pred, enc.elapsed, Uint8Array.from(rows, (r) => (r.stage === 'none' ? 0 : 1)), bundle.calibration);
+  applyCalibration(pred, enc.elapsed, rows.map((r) => r.stage), bundle.calibration);
   return pred;
 }
 

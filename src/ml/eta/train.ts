@@ -10,7 +10,7 @@ import type { Logger } from '../../log.js';
 import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql.js';
 import { encodeRows, fitFeatureSpec, toResidual, type EncodedEta, type EtaFeatureSpec } from '../../features/eta/feature-spec.js';
 import { buildEtaModel, inputTensors, pinballLoss, predictDays } from './model.js';
-import { applyCalibration, fitTailAdjustment, type EtaCalibration } from './calibration.js';
+import { applyCalibration, fitTailAdjustment, MIN_STAGE_ROWS, type EtaCalibration, type TailAdjustment } from './calibration.js';
 import { windowMetrics, type WindowMetrics } from './metrics.js';
 import { initTf, type TfBackendChoice } from '../backend.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
@@ -210,6 +210,15 @@ export async function fitEtaModel(
   const b = pick(inflightIdx);
   // Without in-flight validation rows, in-flight windows reuse the at-purchase adjustment.
   const inFlight = inflightIdx.length >= 30 ? fitTailAdjustment(b.p, b.y, coverage) : atPurchase;
+  // Statuses differ a lot in how much is left to chance (out for delivery vs just handed over).
+  const byStage: Record<string, TailAdjustment> = {};
+  const stages = new Map<string, number[]>();
+  for (const i of inflightIdx) stages.set(valRows[i].stage, [...(stages.get(valRows[i].stage) ?? []), i]);
+  for (const [stage, ix] of [...stages].sort((x, y) => x[0].localeCompare(y[0]))) {
+    if (ix.length < MIN_STAGE_ROWS) continue;
+    const c = pick(ix);
+    byStage[stage] = fitTailAdjustment(c.p, c.y, coverage);
+  }
   // Refitting doubles the cost; on large sets the held-out slice adds little, so skip it there.
   if ((opts.refit ?? !large) && vaEnc.n > 0 && bestEpoch > 0) {
     const all = [...trainRows, ...valRows];
@@ -220,7 +229,7 @@ export async function fitEtaModel(
     rand = seededRandom(seed);
     for (let epoch = 1; epoch <= bestEpoch; epoch++) await runEpoch(model, allEnc, spec, yAll, outWidth, batch, rand);
   }
-  return { model, spec, calibration: { coverage, atPurchase, inFlight }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc };
+  return { model, spec, calibration: { coverage, atPurchase, inFlight, byStage }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc };
 }
 
 /** Splits rows (ordered by purchase time) so the most recent `share` of shipments is validation. */
@@ -258,8 +267,8 @@ export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): 
   deps.log.info({ train: train.length, validation: val.length, backend }, 'training ETA model');
   const fit = await fitEtaModel(train, val, { ...opts, onEpoch: deps.onEpoch });
   const calibrated = Float32Array.from(fit.valPred);
-  const inFlight = Uint8Array.from(val, (r) => (r.stage === 'none' ? 0 : 1));
-  applyCalibration(calibrated, fit.valEnc.elapsed, inFlight, fit.calibration);
+  applyCalibration(calibrated, fit.valEnc.elapsed, val.map((r) => r.stage), fit.calibration);
+  const anyInFlight = val.some((r) => r.stage !== 'none');
   const metricsFor = (keep: (r: RawEtaRow) => boolean) => {
     const ix = val.map((r, i) => (keep(r) ? i : -1)).filter((i) => i >= 0);
     return windowMetrics(
@@ -272,7 +281,7 @@ export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): 
     epochs: fit.epochs,
     bestEpoch: fit.bestEpoch,
     validation: metricsFor((r) => r.stage === 'none'),
-    validationInFlight: inFlight.some(Boolean) ? metricsFor((r) => r.stage !== 'none') : undefined,
+    validationInFlight: anyInFlight ? metricsFor((r) => r.stage !== 'none') : undefined,
     calibration: fit.calibration,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
     backend,
