@@ -58,3 +58,15 @@ export function captureRuntime(env: Record<string, string | undefined> = {}): Cl
     log: createLogger({ level: 'silent' }),
   };
 }
+
+/** Resolves once SIGINT or SIGTERM has arrived and `stop` has finished: graceful shutdown for long-running commands. */
+export function runUntilSignal(rt: CliRuntime, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = () => {
+      rt.log.info('shutting down');
+      void stop().then(resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { createApp } from '../app.js';
 import { listen } from '../http/router.js';
-import type { CliRuntime } from './runtime.js';
+import { runUntilSignal, type CliRuntime } from './runtime.js';
 
 export interface ServeOptions {
   db?: string;
@@ -38,13 +38,6 @@ export function registerServeCommand(program: Command, rt: CliRuntime): void {
     .option('--host <host>', 'host (default 127.0.0.1)')
     .action(async (opts: ServeOptions) => {
       const { stop } = await serve(rt, opts);
-      await new Promise<void>((resolve) => {
-        const onSignal = () => {
-          rt.log.info('shutting down');
-          void stop().then(resolve);
-        };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-      });
+      await runUntilSignal(rt, stop);
     });
 }

@@ -12,7 +12,7 @@ import { createApiKeyStore } from '../auth/api-keys.js';
 import { createApp } from '../app.js';
 import { listen } from '../http/router.js';
 import { writeReports } from '../reports/build-reports.js';
-import type { CliRuntime } from './runtime.js';
+import { runUntilSignal, type CliRuntime } from './runtime.js';
 
 export interface StartOptions {
   db?: string;
@@ -144,13 +144,6 @@ export function registerStartCommand(program: Command, rt: CliRuntime): void {
     .action(async (opts: StartOptions) => {
       const { stop, url } = await start(rt, opts);
       if (!url) return;
-      await new Promise<void>((resolve) => {
-        const onSignal = () => {
-          rt.log.info('shutting down');
-          void stop().then(resolve);
-        };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-      });
+      await runUntilSignal(rt, stop);
     });
 }

@@ -4,6 +4,7 @@
  * limits, masked errors and optional persisted-operations-only mode.
  */
 import fs from 'node:fs';
+import { readBodyBytes } from '../http/body.js';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { fileURLToPath } from 'node:url';
 import type { GraphQLSchema } from 'graphql';
@@ -89,22 +90,13 @@ function errorResponse(req: Request, status: number, code: ErrorCode, message: s
  */
 async function limitBody(req: Request, max: number): Promise<Request | 'too-large'> {
   if (req.method === 'GET' || req.method === 'HEAD' || req.body === null) return req;
-  const declared = req.headers.get('content-length');
-  if (declared !== null) return Number(declared) > max ? 'too-large' : req;
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return 'too-large';
-    }
-    chunks.push(value);
+  try {
+    const body = await readBodyBytes(req, max);
+    return new Request(req.url, { method: req.method, headers: req.headers, body });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'PAYLOAD_TOO_LARGE') return 'too-large';
+    throw e;
   }
-  return new Request(req.url, { method: req.method, headers: req.headers, body: Buffer.concat(chunks) });
 }
 
 /** Builds the schema with resolvers and permission checks, without serving it (tests, codegen checks). */
