@@ -139,9 +139,12 @@ function rollingCte(name: string, keyExpr: string): string {
         sum(handoff) OVER w AS sum_handoff, count(handoff) OVER w AS n_handoff,
         sum(over_promise) OVER w AS sum_over, count(over_promise) OVER w AS n_over
       FROM (
-        SELECT ${keyExpr} AS k, pday AS d, true AS is_query, shipment_id, NULL::DOUBLE AS days, NULL::DOUBLE AS handoff, NULL::DOUBLE AS over_promise FROM base
+        SELECT ${keyExpr} AS k, pday AS d, true AS is_query, shipment_id, NULL::DOUBLE AS days, NULL::DOUBLE AS handoff, NULL::DOUBLE AS over_promise
+        FROM base WHERE shipment_id IN (SELECT shipment_id FROM ex)
         UNION ALL
-        SELECT ${keyExpr} AS k, dday + 1 AS d, false, NULL, total_days, handoff_days, total_days - promise_days FROM base WHERE dday IS NOT NULL
+        -- History older than the earliest queried purchase day's window cannot matter: skip it.
+        SELECT ${keyExpr} AS k, dday + 1 AS d, false, NULL, total_days, handoff_days, total_days - promise_days
+        FROM base WHERE dday IS NOT NULL AND dday + 1 > (SELECT d FROM first_query_day) - ${ROLLING_WINDOW_DAYS}
       )
       WINDOW w AS (PARTITION BY k ORDER BY d RANGE BETWEEN ${ROLLING_WINDOW_DAYS - 1} PRECEDING AND CURRENT ROW)
     ) WHERE is_query)`;
@@ -185,13 +188,14 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
       CAST(floor(epoch(s.delivered_at) / ${DAY}) AS BIGINT) AS dday
     FROM shipments s JOIN orders o USING (order_id) LEFT JOIN items i USING (order_id)
   ),
+  ex AS (${ex.sql}),
+  first_query_day AS (SELECT min(pday) AS d FROM base WHERE shipment_id IN (SELECT shipment_id FROM ex)),
   ${rollingCte('lane', 'lane')},
   ${rollingCte('dest', 'dest_region')},
   ${rollingCte('origin', 'origin_region')},
   ${rollingCte('seller', 'seller')},
   ${rollingCte('carrier', 'carrier_service')},
-  ${rollingCte('overall', "'all'")},
-  ex AS (${ex.sql})
+  ${rollingCte('overall', "'all'")}
   SELECT b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
     b.total_days,
     greatest(0, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY}) AS elapsed_days,
