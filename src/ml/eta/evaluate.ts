@@ -3,8 +3,6 @@
  * calibration chosen on the most recent slice of that period only), then score delivered
  * shipments purchased from `splitAt` on, against the promise and a per-lane quantile baseline.
  */
-import type { Warehouse } from '../../warehouse/warehouse.js';
-import type { Logger } from '../../log.js';
 import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql.js';
 import { encodeRows } from '../../features/eta/feature-spec.js';
 import { predictDays } from './model.js';
