@@ -12,6 +12,7 @@ import { DomainEvents } from './domain/events.js';
 import { createMetricsRegistry } from './observability/metrics.js';
 import { createRouter, type FetchHandler, type Route } from './http/router.js';
 // app-imports: one line per capability.
+import { emailResolvers } from './graphql/email/email-resolvers.js';
 import { createGraphQLApi, modelTrainer, type GraphQLApi } from './graphql/api.js';
 import { createFileModelStore } from './ml/registry/file-model-store.js';
 import { createEtaPredictor } from './ml/eta/predictor.js';
@@ -83,11 +84,11 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const closers: Array<() => Promise<void>> = [];
   // app-build: each capability builds its services here and adds them to ctx / closers.
   const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
-  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
-  closers.push(() => graphql.close());
   const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor });
   await email.start();
   closers.push(() => email.close());
+  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, resolvers: [emailResolvers({ service: email.service, warehouse })], models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
+  closers.push(() => graphql.close());
   const ingestion = createIngestion({ config, log, warehouse, events, metrics, predictor: () => etaPredictor });
   closers.push(() => ingestion.close());
   const reports = reportRoutes({ warehouse, apiKeys: createApiKeyStore(warehouse), log });

@@ -272,6 +272,11 @@ export type Query = {
   models: Array<ModelInfo>;
   model?: Maybe<ModelInfo>;
   trainingJob?: Maybe<TrainingJob>;
+  /** Renders the email of a kind for a shipment with the current ETA, in the customer's locale unless given. */
+  previewEmail: EmailPreview;
+  /** Newest first. first <= 100. */
+  emailMessages: EmailMessageConnection;
+  emailMessage?: Maybe<EmailMessage>;
 };
 
 
@@ -312,11 +317,35 @@ export type QueryTrainingJobArgs = {
   id: Scalars['ID']['input'];
 };
 
+
+export type QueryPreviewEmailArgs = {
+  trackingNumber: Scalars['String']['input'];
+  kind: EmailKind;
+  locale?: InputMaybe<EmailLocale>;
+};
+
+
+export type QueryEmailMessagesArgs = {
+  filter?: InputMaybe<EmailMessageFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryEmailMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Queues a training run and returns at once; follow it with trainingJob(id). */
   trainModel: TrainingJob;
   activateModel: ModelInfo;
+  /**
+   * Queues the email (sent by the outbox worker, exactly once). Idempotent per (shipment, kind): returns the
+   * existing message unless resend is true. Suppressed or unconsented recipients give a SUPPRESSED/REFUSED message.
+   */
+  sendTransactionalEmail: EmailMessage;
 };
 
 
@@ -330,6 +359,13 @@ export type MutationActivateModelArgs = {
   version: Scalars['String']['input'];
 };
 
+
+export type MutationSendTransactionalEmailArgs = {
+  trackingNumber: Scalars['String']['input'];
+  kind: EmailKind;
+  resend?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 export type Subscription = {
   __typename?: 'Subscription';
   /** Server-sent events for one shipment as ingestion updates it. */
@@ -339,6 +375,112 @@ export type Subscription = {
 
 export type SubscriptionShipmentUpdatedArgs = {
   trackingNumber: Scalars['String']['input'];
+};
+
+/** An email shipcast sends. `o:tag` and `email_messages.kind` carry the lower_snake form (e.g. out_for_delivery). */
+export type EmailKind =
+  | 'SHIPPED'
+  | 'DELAY'
+  | 'OUT_FOR_DELIVERY'
+  | 'DELIVERED'
+  | 'FAILED_ATTEMPT'
+  | 'RETURN_LABEL'
+  | 'RETURN_RECEIVED'
+  | 'REFUND_ISSUED';
+
+/** Transactional and promotional mail never share a sending domain; an offer makes a message promotional. */
+export type EmailStream =
+  | 'TRANSACTIONAL'
+  | 'PROMOTIONAL';
+
+/** QUEUED → SENDING → SENT. SUPPRESSED, REFUSED and FAILED are final and carry a reason. */
+export type EmailStatus =
+  | 'QUEUED'
+  | 'SENDING'
+  | 'SENT'
+  | 'FAILED'
+  | 'SUPPRESSED'
+  | 'REFUSED';
+
+export type EmailLocale =
+  | 'EN'
+  | 'PT_BR';
+
+/** A provider event (delivered, opened, failed…) or a landing-page visit (clicked, unsubscribed). */
+export type EmailEvent = {
+  __typename?: 'EmailEvent';
+  id: Scalars['ID']['output'];
+  /** mailgun, or shipcast for link landings. */
+  source: Scalars['String']['output'];
+  event: Scalars['String']['output'];
+  /** permanent | temporary, for failures. */
+  severity?: Maybe<Scalars['String']['output']>;
+  reason?: Maybe<Scalars['String']['output']>;
+  url?: Maybe<Scalars['String']['output']>;
+  occurredAt: Scalars['DateTime']['output'];
+};
+
+export type EmailMessage = {
+  __typename?: 'EmailMessage';
+  id: Scalars['ID']['output'];
+  kind: EmailKind;
+  stream: EmailStream;
+  status: EmailStatus;
+  /** Why it is suppressed, refused or failed, or the last retryable error. */
+  reason?: Maybe<Scalars['String']['output']>;
+  locale?: Maybe<Scalars['String']['output']>;
+  subject?: Maybe<Scalars['String']['output']>;
+  trackingNumber?: Maybe<Scalars['String']['output']>;
+  /** outbox or mailgun. */
+  provider?: Maybe<Scalars['String']['output']>;
+  providerMessageId?: Maybe<Scalars['String']['output']>;
+  /** The ETA model whose window the message shows; null when it showed the promised date. */
+  modelVersion?: Maybe<Scalars['String']['output']>;
+  /** The milestone that triggered it, or manual. */
+  trigger?: Maybe<Scalars['String']['output']>;
+  attempts: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  sentAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Oldest first. */
+  events: Array<EmailEvent>;
+};
+
+export type EmailMessageEdge = {
+  __typename?: 'EmailMessageEdge';
+  cursor: Scalars['String']['output'];
+  node: EmailMessage;
+};
+
+export type EmailMessageConnection = {
+  __typename?: 'EmailMessageConnection';
+  edges: Array<EmailMessageEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+/** What would be sent now; nothing is recorded. */
+export type EmailPreview = {
+  __typename?: 'EmailPreview';
+  kind: EmailKind;
+  stream: EmailStream;
+  locale: Scalars['String']['output'];
+  from: Scalars['String']['output'];
+  to: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+  html: Scalars['String']['output'];
+  text: Scalars['String']['output'];
+  tags: Array<Scalars['String']['output']>;
+  headers: Scalars['JSONObject']['output'];
+  modelVersion?: Maybe<Scalars['String']['output']>;
+  /** The predicted window (P10–P90), when the active model predicted one. */
+  windowStart?: Maybe<Scalars['DateTime']['output']>;
+  windowEnd?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type EmailMessageFilter = {
+  trackingNumber?: InputMaybe<Scalars['String']['input']>;
+  kind?: InputMaybe<EmailKind>;
+  status?: InputMaybe<EmailStatus>;
 };
 
 
@@ -447,6 +589,16 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  EmailKind: EmailKind;
+  EmailStream: EmailStream;
+  EmailStatus: EmailStatus;
+  EmailLocale: EmailLocale;
+  EmailEvent: ResolverTypeWrapper<EmailEvent>;
+  EmailMessage: ResolverTypeWrapper<EmailMessage>;
+  EmailMessageEdge: ResolverTypeWrapper<EmailMessageEdge>;
+  EmailMessageConnection: ResolverTypeWrapper<EmailMessageConnection>;
+  EmailPreview: ResolverTypeWrapper<EmailPreview>;
+  EmailMessageFilter: EmailMessageFilter;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -478,6 +630,12 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
+  EmailEvent: EmailEvent;
+  EmailMessage: EmailMessage;
+  EmailMessageEdge: EmailMessageEdge;
+  EmailMessageConnection: EmailMessageConnection;
+  EmailPreview: EmailPreview;
+  EmailMessageFilter: EmailMessageFilter;
 };
 
 export type RequiresDirectiveArgs = {
@@ -633,15 +791,75 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   models?: Resolver<Array<ResolversTypes['ModelInfo']>, ParentType, ContextType, Partial<QueryModelsArgs>>;
   model?: Resolver<Maybe<ResolversTypes['ModelInfo']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'kind' | 'version'>>;
   trainingJob?: Resolver<Maybe<ResolversTypes['TrainingJob']>, ParentType, ContextType, RequireFields<QueryTrainingJobArgs, 'id'>>;
+  previewEmail?: Resolver<ResolversTypes['EmailPreview'], ParentType, ContextType, RequireFields<QueryPreviewEmailArgs, 'trackingNumber' | 'kind'>>;
+  emailMessages?: Resolver<ResolversTypes['EmailMessageConnection'], ParentType, ContextType, RequireFields<QueryEmailMessagesArgs, 'first'>>;
+  emailMessage?: Resolver<Maybe<ResolversTypes['EmailMessage']>, ParentType, ContextType, RequireFields<QueryEmailMessageArgs, 'id'>>;
 };
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   trainModel?: Resolver<ResolversTypes['TrainingJob'], ParentType, ContextType, RequireFields<MutationTrainModelArgs, 'kind'>>;
   activateModel?: Resolver<ResolversTypes['ModelInfo'], ParentType, ContextType, RequireFields<MutationActivateModelArgs, 'kind' | 'version'>>;
+  sendTransactionalEmail?: Resolver<ResolversTypes['EmailMessage'], ParentType, ContextType, RequireFields<MutationSendTransactionalEmailArgs, 'trackingNumber' | 'kind' | 'resend'>>;
 };
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   shipmentUpdated?: SubscriptionResolver<ResolversTypes['ShipmentUpdate'], "shipmentUpdated", ParentType, ContextType, RequireFields<SubscriptionShipmentUpdatedArgs, 'trackingNumber'>>;
+};
+
+export type EmailEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EmailEvent'] = ResolversParentTypes['EmailEvent']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  severity?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type EmailMessageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EmailMessage'] = ResolversParentTypes['EmailMessage']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['EmailKind'], ParentType, ContextType>;
+  stream?: Resolver<ResolversTypes['EmailStream'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['EmailStatus'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  locale?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  trackingNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  providerMessageId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  modelVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  trigger?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sentAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['EmailEvent']>, ParentType, ContextType>;
+};
+
+export type EmailMessageEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EmailMessageEdge'] = ResolversParentTypes['EmailMessageEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['EmailMessage'], ParentType, ContextType>;
+};
+
+export type EmailMessageConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EmailMessageConnection'] = ResolversParentTypes['EmailMessageConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['EmailMessageEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type EmailPreviewResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EmailPreview'] = ResolversParentTypes['EmailPreview']> = {
+  kind?: Resolver<ResolversTypes['EmailKind'], ParentType, ContextType>;
+  stream?: Resolver<ResolversTypes['EmailStream'], ParentType, ContextType>;
+  locale?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  html?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  headers?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  modelVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  windowStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  windowEnd?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
@@ -665,6 +883,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  EmailEvent?: EmailEventResolvers<ContextType>;
+  EmailMessage?: EmailMessageResolvers<ContextType>;
+  EmailMessageEdge?: EmailMessageEdgeResolvers<ContextType>;
+  EmailMessageConnection?: EmailMessageConnectionResolvers<ContextType>;
+  EmailPreview?: EmailPreviewResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = GraphQLContext> = {
