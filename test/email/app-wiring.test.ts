@@ -31,6 +31,15 @@ describe('email in the app', () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('by Thu, Dec 10'); // no trained model: the promise, in São Paulo time
       expect((await app.handler(new Request(`http://localhost/email/eta.svg?t=${token}x`))).status).toBe(401);
+      // The GraphQL mutation reaches the same service: idempotent for (shipment, kind).
+      const { key } = await app.ctx.graphql.apiKeys.create({ role: 'email-system', label: 'test' });
+      const res2 = await app.handler(new Request('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: `mutation { sendTransactionalEmail(trackingNumber: "${trackingNumber}", kind: OUT_FOR_DELIVERY) { id status } }` }),
+      }));
+      const body = (await res2.json()) as { data: { sendTransactionalEmail: { id: string; status: string } } };
+      expect(body.data.sendTransactionalEmail).toEqual({ id, status: 'SENT' });
     } finally {
       await app.close();
     }
