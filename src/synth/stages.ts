@@ -109,7 +109,7 @@ FROM b JOIN _bcal r ON r.day = b.rday JOIN _bcal p ON p.day = b.pday;`);
 CREATE OR REPLACE TEMP TABLE _s2 AS
 WITH a AS (SELECT s.*, s.hday * 86400.0 + (16 + 3 * su(s.i, 11)) * 3600 - s.origin_off * 3600 AS shipped_s FROM _s1 s),
 b AS (SELECT a.*, o.oi FROM a ASOF JOIN _offer o ON a.intl = o.intl AND a.u_offer >= o.cum_lo),
-h AS (SELECT b.i, max(d.extra_days) AS hold_days, arg_max(d.disruption_id, d.extra_days) AS disruption_id, arg_max(d.kind, d.extra_days) AS disruption_kind
+h AS (SELECT b.i, max(d.extra_days) AS hold_days, arg_max(d.disruption_id, (d.extra_days, d.disruption_id)) AS disruption_id, arg_max(d.kind, (d.extra_days, d.disruption_id)) AS disruption_kind
       FROM b JOIN _dis d ON d.region = b.dest_region AND d.country = b.dest_country AND b.shipped_s BETWEEN d.from_s AND d.to_s GROUP BY b.i)
 SELECT b.*, lo.mu + bc.peak_log + CASE WHEN oa.weight_g > 10000 THEN ln(1.08) ELSE 0 END AS mu, lo.sigma, lo.quoted_bdays,
   pb.bord AS promise_bord, coalesce(h.hold_days, 0) AS hold_days, h.disruption_id, h.disruption_kind,
@@ -303,8 +303,10 @@ FROM _items it JOIN _s s ON s.i = it.i JOIN _bill b ON b.i = it.i;`);
   add('shipments', 2, `
 INSERT INTO shipments
 WITH ev AS (
-  SELECT shipment_id, arg_max(status, occurred_at) AS status, max(occurred_at) AS status_at, max(received_at) AS updated_at
-  FROM tracking_events WHERE source = 'generator' GROUP BY shipment_id)
+  -- Ties on occurred_at (same-second scans) go to the further-along status, then the event id, so the result is deterministic.
+  SELECT e.shipment_id, arg_max(e.status, (e.occurred_at, t.progress_rank, e.event_id)) AS status, max(e.occurred_at) AS status_at,
+    max(e.received_at) AS updated_at
+  FROM tracking_events e JOIN tracking_statuses t USING (status) WHERE e.source = 'generator' GROUP BY e.shipment_id)
 SELECT s.shipment_id, s.order_id, s.tracking_number, s.carrier, s.service_level, s.guaranteed,
   fc.postal_prefix, fc.city, fc.region, fc.country, fc.lat, fc.lng,
   m.postal_prefix, m.city, m.region, m.country, m.lat, m.lng,
