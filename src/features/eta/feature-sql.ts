@@ -56,6 +56,7 @@ export const CATEGORICAL_FEATURES = ['carrier_service', 'origin_region', 'dest_r
 export const CATEGORICAL_MIN_COUNT: Partial<Record<(typeof CATEGORICAL_FEATURES)[number], number>> = { route: 30 };
 
 const DAY = 86400;
+const DAY_MS = 86_400_000;
 
 function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string | number)[] } {
   const params: (string | number)[] = [];
@@ -115,7 +116,8 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
       FROM (SELECT DISTINCT unnest(from_json(${ids}, '["VARCHAR"]')) AS shipment_id) q
       JOIN shipments s USING (shipment_id) JOIN orders o USING (order_id)
       LEFT JOIN (
-        SELECT * FROM tracking_events WHERE shipment_id IS NOT NULL AND occurred_at <= ${now}::TIMESTAMPTZ
+        SELECT * FROM tracking_events
+        WHERE shipment_id IN (SELECT unnest(from_json(${ids}, '["VARCHAR"]'))) AND occurred_at <= ${now}::TIMESTAMPTZ
         QUALIFY row_number() OVER (PARTITION BY shipment_id ORDER BY occurred_at DESC, received_at DESC, event_id DESC) = 1
       ) e ON e.shipment_id = s.shipment_id
       WHERE s.delivered_at IS NULL OR s.delivered_at > ${now}::TIMESTAMPTZ`,
@@ -123,53 +125,60 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
   };
 }
 
+/** The grouping keys of a shipment row `s`; `seller` is the first item's seller, else the origin postal prefix. */
+function keys(s: string, sellerId: string): string {
+  return `${s}.carrier || '/' || ${s}.service_level AS carrier_service,
+      coalesce(${s}.origin_region, '?') AS origin_region, coalesce(${s}.dest_region, '?') AS dest_region,
+      coalesce(${s}.origin_region, '?') || '>' || coalesce(${s}.dest_region, '?') AS lane,
+      coalesce(${s}.origin_postal_prefix, '?') || '>' || coalesce(${s}.dest_postal_prefix, '?') AS route,
+      coalesce(${sellerId}, ${s}.origin_postal_prefix, '?') AS seller`;
+}
+
 /**
- * The rolling statistics of one grouping key: for every shipment, the count and mean transit of
- * shipments with the same key delivered in the ${ROLLING_WINDOW_DAYS} days before its purchase
- * day. Deliveries are shifted one day forward and unioned with the shipments' purchase days, so
- * a RANGE window over days sees exactly the deliveries of earlier days.
+ * The rolling statistics of one grouping key, per key and purchase day of the queried shipments:
+ * the count and mean transit of shipments with that key delivered in the ${ROLLING_WINDOW_DAYS}
+ * days before that day. History is first summed per key and delivery day (shifted one day
+ * forward, so day d holds the deliveries of day d − 1), and only for the keys being queried; each
+ * (key, purchase day) pair then adds up the daily sums of its window. Durations are summed as
+ * integer milliseconds, so the sums are exact and a feature does not depend on the order DuckDB
+ * adds rows in.
  */
 function rollingCte(name: string, keyExpr: string): string {
   return `${name} AS (
-    SELECT shipment_id, n AS ${name}_n, sum_days / nullif(n, 0) AS ${name}_mean, sum_handoff / nullif(n_handoff, 0) AS ${name}_handoff,
-      sum_over / nullif(n_over, 0) AS ${name}_over FROM (
-      SELECT is_query, shipment_id,
-        sum(CASE WHEN is_query THEN 0 ELSE 1 END) OVER w AS n,
-        sum(days) OVER w AS sum_days,
-        sum(handoff) OVER w AS sum_handoff, count(handoff) OVER w AS n_handoff,
-        sum(over_promise) OVER w AS sum_over, count(over_promise) OVER w AS n_over
-      FROM (
-        SELECT ${keyExpr} AS k, pday AS d, true AS is_query, shipment_id, NULL::DOUBLE AS days, NULL::DOUBLE AS handoff, NULL::DOUBLE AS over_promise
-        FROM base WHERE shipment_id IN (SELECT shipment_id FROM ex)
-        UNION ALL
-        -- History older than the earliest queried purchase day's window cannot matter: skip it.
-        SELECT ${keyExpr} AS k, dday + 1 AS d, false, NULL, total_days, handoff_days, total_days - promise_days
-        FROM base WHERE dday IS NOT NULL AND dday + 1 > (SELECT d FROM first_query_day) - ${ROLLING_WINDOW_DAYS}
-      )
-      WINDOW w AS (PARTITION BY k ORDER BY d RANGE BETWEEN ${ROLLING_WINDOW_DAYS - 1} PRECEDING AND CURRENT ROW)
-    ) WHERE is_query)`;
+    SELECT q.k AS ${name}_k, q.d AS ${name}_d, sum(h.n) AS ${name}_n, CAST(sum(h.sum_ms) AS DOUBLE) / sum(h.n) / ${DAY_MS} AS ${name}_mean,
+      CAST(sum(h.sum_handoff) AS DOUBLE) / nullif(sum(h.n_handoff), 0) / ${DAY_MS} AS ${name}_handoff,
+      CAST(sum(h.sum_over) AS DOUBLE) / nullif(sum(h.n_over), 0) / ${DAY_MS} AS ${name}_over
+    FROM (SELECT DISTINCT ${keyExpr} AS k, pday AS d FROM qbase) q
+    JOIN (
+      SELECT ${keyExpr} AS k, dday + 1 AS d, count(*) AS n, sum(total_ms) AS sum_ms, sum(handoff_ms) AS sum_handoff,
+        count(handoff_ms) AS n_handoff, sum(over_ms) AS sum_over, count(over_ms) AS n_over
+      FROM hist WHERE ${keyExpr} IN (SELECT ${keyExpr} FROM qbase) GROUP BY ALL
+    ) h ON h.k = q.k AND h.d BETWEEN q.d - ${ROLLING_WINDOW_DAYS - 1} AND q.d
+    GROUP BY ALL)`;
 }
 
 /**
  * Builds the feature query for a selection. Exposed for inspection; `queryEtaFeatures` runs it.
+ *
+ * The query is scoped from the start: only the selected shipments (`qbase`) and the deliveries
+ * that fall inside their rolling windows (`hist`) are read, so scoring a handful of shipments
+ * does not scan the warehouse's whole history.
  */
 export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params: (string | number)[] } {
   const ex = examplesCte(sel);
   const sql = `
-  WITH items AS (
+  WITH ex AS (${ex.sql}),
+  q AS (SELECT DISTINCT shipment_id FROM ex),
+  items AS (
     SELECT order_id, count(*) AS n_items, max(shipping_limit_at) AS shipping_limit_at, sum(coalesce(unit_price, 0) * quantity) AS price,
       sum(freight_value) AS freight, sum(weight_g) AS items_weight, min(seller_id) AS seller_id
-    FROM order_items GROUP BY order_id
+    FROM order_items WHERE order_id IN (SELECT s.order_id FROM q JOIN shipments s USING (shipment_id))
+    GROUP BY order_id
   ),
-  base AS (
+  qbase AS (
     SELECT s.shipment_id, s.order_id, o.purchased_at, s.promised_at, s.delivered_at,
-      s.carrier || '/' || s.service_level AS carrier_service,
-      coalesce(s.origin_region, '?') AS origin_region, coalesce(s.dest_region, '?') AS dest_region,
-      coalesce(s.origin_region, '?') || '>' || coalesce(s.dest_region, '?') AS lane,
-      coalesce(s.origin_postal_prefix, '?') || '>' || coalesce(s.dest_postal_prefix, '?') AS route,
-      coalesce(i.seller_id, s.origin_postal_prefix, '?') AS seller,
+      ${keys('s', 'i.seller_id')},
       (epoch(s.delivered_at) - epoch(o.purchased_at)) / ${DAY} AS total_days,
-      (epoch(s.shipped_at) - epoch(o.purchased_at)) / ${DAY} AS handoff_days,
       (epoch(s.promised_at) - epoch(o.purchased_at)) / ${DAY} AS promise_days,
       (epoch(o.approved_at) - epoch(o.purchased_at)) / 3600 AS approval_hours,
       (epoch(i.shipping_limit_at) - epoch(o.purchased_at)) / ${DAY} AS limit_days,
@@ -184,12 +193,25 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
       coalesce(i.n_items, 1) AS n_items,
       hour(o.purchased_at) + minute(o.purchased_at) / 60.0 AS purchase_hour,
       CAST(dayofweek(o.purchased_at) AS VARCHAR) AS weekday, CAST(month(o.purchased_at) AS VARCHAR) AS month,
-      CAST(floor(epoch(o.purchased_at) / ${DAY}) AS BIGINT) AS pday,
-      CAST(floor(epoch(s.delivered_at) / ${DAY}) AS BIGINT) AS dday
-    FROM shipments s JOIN orders o USING (order_id) LEFT JOIN items i USING (order_id)
+      CAST(floor(epoch(o.purchased_at) / ${DAY}) AS BIGINT) AS pday
+    FROM q JOIN shipments s USING (shipment_id) JOIN orders o USING (order_id) LEFT JOIN items i USING (order_id)
   ),
-  ex AS (${ex.sql}),
-  first_query_day AS (SELECT min(pday) AS d FROM base WHERE shipment_id IN (SELECT shipment_id FROM ex)),
+  -- Deliveries on days [first purchase day - window, last purchase day - 1] are all any window sees.
+  span AS (SELECT to_timestamp((min(pday) - ${ROLLING_WINDOW_DAYS}) * ${DAY}) AS lo, to_timestamp(max(pday) * ${DAY}) AS hi FROM qbase),
+  hist_ship AS (
+    SELECT s.*, o.purchased_at FROM shipments s JOIN orders o USING (order_id)
+    WHERE s.delivered_at >= (SELECT lo FROM span) AND s.delivered_at < (SELECT hi FROM span)
+  ),
+  hist AS (
+    SELECT ${keys('s', 'i.seller_id')},
+      epoch_ms(s.delivered_at) - epoch_ms(s.purchased_at) AS total_ms,
+      epoch_ms(s.shipped_at) - epoch_ms(s.purchased_at) AS handoff_ms,
+      epoch_ms(s.delivered_at) - epoch_ms(s.promised_at) AS over_ms,
+      CAST(floor(epoch(s.delivered_at) / ${DAY}) AS BIGINT) AS dday
+    FROM hist_ship s LEFT JOIN (
+      SELECT order_id, min(seller_id) AS seller_id FROM order_items WHERE order_id IN (SELECT order_id FROM hist_ship) GROUP BY order_id
+    ) i USING (order_id)
+  ),
   ${rollingCte('lane', 'lane')},
   ${rollingCte('dest', 'dest_region')},
   ${rollingCte('origin', 'origin_region')},
@@ -214,9 +236,10 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     (coalesce(lane_over * lane_n, 0) + 5 * overall_over) / (coalesce(lane_n, 0) + 5) AS lane_over_promise,
     overall_over AS global_over_promise,
     b.carrier_service, b.origin_region, b.dest_region, b.lane, b.route, b.weekday, b.month
-  FROM ex JOIN base b USING (shipment_id)
-  LEFT JOIN lane USING (shipment_id) LEFT JOIN dest USING (shipment_id) LEFT JOIN origin USING (shipment_id)
-  LEFT JOIN seller USING (shipment_id) LEFT JOIN carrier USING (shipment_id) LEFT JOIN overall USING (shipment_id)
+  FROM ex JOIN qbase b USING (shipment_id)
+  LEFT JOIN lane ON lane_k = b.lane AND lane_d = b.pday LEFT JOIN dest ON dest_k = b.dest_region AND dest_d = b.pday
+  LEFT JOIN origin ON origin_k = b.origin_region AND origin_d = b.pday LEFT JOIN seller ON seller_k = b.seller AND seller_d = b.pday
+  LEFT JOIN carrier ON carrier_k = b.carrier_service AND carrier_d = b.pday LEFT JOIN overall ON overall_d = b.pday
   ORDER BY b.purchased_at, b.shipment_id, ex.as_of`;
   return { sql, params: ex.params };
 }
