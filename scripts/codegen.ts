@@ -44,6 +44,7 @@ export async function generateResolverTypes(schemaSdl: string = fs.readFileSync(
         TrainingJob: '../records.js#TrainingJobRecord',
         ModelInfo: '../../domain/models.js#ModelInfo as DomainModelInfo',
         ShipmentUpdate: '../../domain/events.js#ShipmentUpdatedEvent',
+        ApiKey: '../../auth/api-keys.js#ApiKeyInfo',
       },
     },
   });

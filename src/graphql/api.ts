@@ -83,7 +83,7 @@ export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi
     log.warn({ file: persistedOperationsFile(config) }, 'persisted-only mode with no persisted operations: every operation will be refused');
   }
   const server = createGraphQLServer(
-    { services: { warehouse, log, events, predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse) }, apiKeys, log },
+    { services: { warehouse, log, events, predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse), apiKeys }, apiKeys, log },
     {
       graphiql: config.env === 'development',
       persistedOnly: config.http.persistedOnly,

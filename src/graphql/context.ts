@@ -4,7 +4,7 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import type { DomainEvents } from '../domain/events.js';
 import type { EtaPrediction, EtaPredictor } from '../domain/eta.js';
 import type { ModelStore } from '../domain/models.js';
-import type { Principal } from '../auth/api-keys.js';
+import type { ApiKeyStore, Principal } from '../auth/api-keys.js';
 import { ShipcastError } from '../errors.js';
 import type { TrainingJobs } from './training-jobs.js';
 import type { TrackingIndex } from './tracking-index.js';
@@ -21,6 +21,7 @@ export interface GraphQLServices {
   models: ModelStore;
   jobs: TrainingJobs;
   trackingIndex: TrackingIndex;
+  apiKeys: ApiKeyStore;
 }
 
 /** Per-request batching: each loader turns the field resolutions of one request into one query or model call. */

@@ -8,8 +8,11 @@ import { SCHEMA_PATH } from '../../src/graphql/server.js';
 import { codes, createFixture, type Fixture } from './helpers.js';
 
 let fx: Fixture;
+/** A key only the revokeApiKey sample revokes (revoking is idempotent, so every allowed role may repeat it). */
+let sacrificialKeyId: string;
 beforeAll(async () => {
   fx = await createFixture();
+  sacrificialKeyId = (await fx.apiKeys.create({ role: 'leadership', label: 'to revoke' })).info.keyId;
 });
 afterAll(() => fx.close());
 
@@ -23,6 +26,9 @@ const SAMPLES: Record<string, string> = {
   'Query.model': `{ model(kind: ETA, version: "eta-test-1") { version } }`,
   'Query.trainingJob': `{ trainingJob(id: "none") { id } }`,
   'Mutation.trainModel': `mutation { trainModel(kind: RETURNS) { id status } }`,
+  'Query.apiKeys': `{ apiKeys { id role } }`,
+  'Mutation.createApiKey': `mutation { createApiKey(role: LEADERSHIP, label: "matrix") { apiKey { id } } }`,
+  'Mutation.revokeApiKey': `mutation { revokeApiKey(id: "$SACRIFICIAL") { revokedAt } }`,
   'Mutation.activateModel': `mutation { activateModel(kind: ETA, version: "eta-test-1") { version active } }`,
 };
 
@@ -55,7 +61,7 @@ describe('permissions', () => {
   const cases: Array<[string, Role]> = Object.keys(SAMPLES).flatMap((f) => ROLES.map((r) => [f, r] as [string, Role]));
   it.each(cases)('%s as %s: allowed iff the role grants the permission', async (field, role) => {
     const permission = rootFieldPermissions(fx.server.schema).get(field) as Permission;
-    const { body } = await fx.gql(SAMPLES[field], undefined, { key: fx.keys[role] });
+    const { body } = await fx.gql(SAMPLES[field].replace('$SACRIFICIAL', sacrificialKeyId), undefined, { key: fx.keys[role] });
     if (roleAllows(role, permission)) {
       expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
     } else {
@@ -81,6 +87,20 @@ describe('permissions', () => {
 });
 
 describe('authentication', () => {
+  it('lets an admin issue and revoke keys over GraphQL while the service runs', async () => {
+    const created = await fx.gql(`mutation { createApiKey(role: EMAIL_SYSTEM, label: "crm", ratePerSecond: 50) { key apiKey { id role label ratePerSecond revokedAt } } }`);
+    const { key, apiKey } = created.body.data!.createApiKey;
+    expect(apiKey).toMatchObject({ role: 'EMAIL_SYSTEM', label: 'crm', ratePerSecond: 50, revokedAt: null });
+    expect((await fx.gql('{ shipment(trackingNumber: "TN1") { id } }', undefined, { key })).body.errors).toBeUndefined();
+    const listed = await fx.gql('{ apiKeys { id role } }');
+    expect(listed.body.data!.apiKeys).toContainEqual({ id: apiKey.id, role: 'EMAIL_SYSTEM' });
+    expect(JSON.stringify(listed.body)).not.toContain(key);
+    const revoked = await fx.gql(`mutation { revokeApiKey(id: "${apiKey.id}") { revokedAt } }`);
+    expect(revoked.body.data!.revokeApiKey.revokedAt).not.toBeNull();
+    expect((await fx.gql('{ __typename }', undefined, { key })).status).toBe(401);
+    expect(codes((await fx.gql(`mutation { revokeApiKey(id: "nope") { id } }`)).body)).toEqual(['NOT_FOUND']);
+  });
+
   it('refuses a missing, malformed, unknown or revoked key with 401 UNAUTHENTICATED', async () => {
     const created = await fx.apiKeys.create({ role: 'admin' });
     expect((await fx.gql('{ __typename }', undefined, { key: created.key })).status).toBe(200);

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { ShipmentRecord, ShipmentConnectionRecord, OrderRecord, CustomerRecord, TrackingEventRecord, TrackingEventConnectionRecord, PlaceRecord, EtaRecord, EtaBasisEventRecord, TrainingJobRecord } from '../records.js';
 import type { ModelInfo as DomainModelInfo } from '../../domain/models.js';
 import type { ShipmentUpdatedEvent } from '../../domain/events.js';
+import type { ApiKeyInfo } from '../../auth/api-keys.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -31,7 +32,9 @@ export type Permission =
   /** Train and activate models, follow training jobs (data-scientist, admin). */
   | 'MODELS_TRAIN'
   /** Read business reports (leadership, admin). */
-  | 'REPORTS_READ';
+  | 'REPORTS_READ'
+  /** Create, list and revoke API keys while the service runs (admin). */
+  | 'KEYS_MANAGE';
 
 /** The normalized tracking taxonomy (tracking_statuses in the warehouse), in UPPER_SNAKE. */
 export type ShipmentStatus =
@@ -260,6 +263,32 @@ export type ShipmentUpdate = {
   shipment?: Maybe<Shipment>;
 };
 
+/** The role an API key acts as; `EMAIL_SYSTEM` is the CLI's `email-system`, and so on. */
+export type ApiKeyRole =
+  | 'EMAIL_SYSTEM'
+  | 'DATA_SCIENTIST'
+  | 'LEADERSHIP'
+  | 'ADMIN';
+
+/** An API key as stored: only its hash is kept, so the secret is never readable again. */
+export type ApiKey = {
+  __typename?: 'ApiKey';
+  id: Scalars['ID']['output'];
+  role: ApiKeyRole;
+  label?: Maybe<Scalars['String']['output']>;
+  /** Requests per second allowed; null means the server default. */
+  ratePerSecond?: Maybe<Scalars['Int']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type CreatedApiKey = {
+  __typename?: 'CreatedApiKey';
+  /** The secret, shown in this response only. Send it as `Authorization: Bearer <key>`. */
+  key: Scalars['String']['output'];
+  apiKey: ApiKey;
+};
+
 export type Query = {
   __typename?: 'Query';
   shipment?: Maybe<Shipment>;
@@ -272,6 +301,8 @@ export type Query = {
   models: Array<ModelInfo>;
   model?: Maybe<ModelInfo>;
   trainingJob?: Maybe<TrainingJob>;
+  /** Every key, active and revoked (never the secrets). */
+  apiKeys: Array<ApiKey>;
   /** Renders the email of a kind for a shipment with the current ETA, in the customer's locale unless given. */
   previewEmail: EmailPreview;
   /** Newest first. first <= 100. */
@@ -341,6 +372,10 @@ export type Mutation = {
   /** Queues a training run and returns at once; follow it with trainingJob(id). */
   trainModel: TrainingJob;
   activateModel: ModelInfo;
+  /** Creates a key without stopping the service (the CLI needs the database file to itself). */
+  createApiKey: CreatedApiKey;
+  /** Revokes a key at once (idempotent); NOT_FOUND for an unknown id. */
+  revokeApiKey: ApiKey;
   /**
    * Queues the email (sent by the outbox worker, exactly once). Idempotent per (shipment, kind): returns the
    * existing message unless resend is true. Suppressed or unconsented recipients give a SUPPRESSED/REFUSED message.
@@ -357,6 +392,18 @@ export type MutationTrainModelArgs = {
 export type MutationActivateModelArgs = {
   kind: ModelKind;
   version: Scalars['String']['input'];
+};
+
+
+export type MutationCreateApiKeyArgs = {
+  role: ApiKeyRole;
+  label?: InputMaybe<Scalars['String']['input']>;
+  ratePerSecond?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -586,6 +633,9 @@ export type ResolversTypes = {
   ModelInfo: ResolverTypeWrapper<DomainModelInfo>;
   TrainingJob: ResolverTypeWrapper<TrainingJobRecord>;
   ShipmentUpdate: ResolverTypeWrapper<ShipmentUpdatedEvent>;
+  ApiKeyRole: ApiKeyRole;
+  ApiKey: ResolverTypeWrapper<ApiKeyInfo>;
+  CreatedApiKey: ResolverTypeWrapper<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -627,6 +677,8 @@ export type ResolversParentTypes = {
   ModelInfo: DomainModelInfo;
   TrainingJob: TrainingJobRecord;
   ShipmentUpdate: ShipmentUpdatedEvent;
+  ApiKey: ApiKeyInfo;
+  CreatedApiKey: Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] };
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
@@ -783,6 +835,20 @@ export type ShipmentUpdateResolvers<ContextType = GraphQLContext, ParentType ext
   shipment?: Resolver<Maybe<ResolversTypes['Shipment']>, ParentType, ContextType>;
 };
 
+export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['ApiKeyRole'], ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  ratePerSecond?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type CreatedApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = {
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   shipment?: Resolver<Maybe<ResolversTypes['Shipment']>, ParentType, ContextType, RequireFields<QueryShipmentArgs, 'trackingNumber'>>;
   shipments?: Resolver<ResolversTypes['ShipmentConnection'], ParentType, ContextType, RequireFields<QueryShipmentsArgs, 'first'>>;
@@ -791,6 +857,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   models?: Resolver<Array<ResolversTypes['ModelInfo']>, ParentType, ContextType, Partial<QueryModelsArgs>>;
   model?: Resolver<Maybe<ResolversTypes['ModelInfo']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'kind' | 'version'>>;
   trainingJob?: Resolver<Maybe<ResolversTypes['TrainingJob']>, ParentType, ContextType, RequireFields<QueryTrainingJobArgs, 'id'>>;
+  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   previewEmail?: Resolver<ResolversTypes['EmailPreview'], ParentType, ContextType, RequireFields<QueryPreviewEmailArgs, 'trackingNumber' | 'kind'>>;
   emailMessages?: Resolver<ResolversTypes['EmailMessageConnection'], ParentType, ContextType, RequireFields<QueryEmailMessagesArgs, 'first'>>;
   emailMessage?: Resolver<Maybe<ResolversTypes['EmailMessage']>, ParentType, ContextType, RequireFields<QueryEmailMessageArgs, 'id'>>;
@@ -799,6 +866,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   trainModel?: Resolver<ResolversTypes['TrainingJob'], ParentType, ContextType, RequireFields<MutationTrainModelArgs, 'kind'>>;
   activateModel?: Resolver<ResolversTypes['ModelInfo'], ParentType, ContextType, RequireFields<MutationActivateModelArgs, 'kind' | 'version'>>;
+  createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'role'>>;
+  revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   sendTransactionalEmail?: Resolver<ResolversTypes['EmailMessage'], ParentType, ContextType, RequireFields<MutationSendTransactionalEmailArgs, 'trackingNumber' | 'kind' | 'resend'>>;
 };
 
@@ -880,6 +949,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   ModelInfo?: ModelInfoResolvers<ContextType>;
   TrainingJob?: TrainingJobResolvers<ContextType>;
   ShipmentUpdate?: ShipmentUpdateResolvers<ContextType>;
+  ApiKey?: ApiKeyResolvers<ContextType>;
+  CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

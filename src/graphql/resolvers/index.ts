@@ -3,12 +3,14 @@ import { DateTimeScalar, JSONObjectScalar } from '../scalars.js';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { modelResolvers } from './models.js';
 import { shipmentResolvers } from './shipments.js';
+import { apiKeyResolvers } from './api-keys.js';
 
 /** The resolver maps of the core API; capabilities pass theirs to `createGraphQLServer` to be merged in. */
 export const CORE_RESOLVERS: readonly Resolvers[] = [
   { DateTime: DateTimeScalar, JSONObject: JSONObjectScalar },
   shipmentResolvers,
   modelResolvers,
+  apiKeyResolvers,
 ];
 
 /** Merges resolver maps type by type; two maps resolving the same field is an error. */
