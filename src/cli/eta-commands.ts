@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { withWarehouse, type CliRuntime, type CommandContext } from './runtime.js';
 import { ValidationError } from '../errors.js';
 import { loadOlist } from '../load/olist/load-olist.js';
+import { findOlistFile, OLIST_FILES } from '../load/olist/olist-files.js';
 import { trainEta } from '../ml/eta/train.js';
 import { backtestEta, formatBacktest } from '../ml/eta/evaluate.js';
 import { createFileModelStore } from '../ml/registry/file-model-store.js';
@@ -33,10 +34,19 @@ export function parseDay(flag: string, v: string | undefined): string | undefine
  * Midnight of `day` in the data's own time zone (`--tz`, else the customers' most common zone,
  * else UTC): Olist days are São Paulo days, so `--until 2018-06-01` means 03:00 UTC.
  */
-async function dayStart(ctx: CommandContext, day: string | undefined, tz: string | undefined): Promise<Date | undefined> {
+async function dayStart(ctx: CommandContext, day: string | undefined, tz: string | undefined, orderIds?: readonly string[]): Promise<Date | undefined> {
   if (day === undefined) return undefined;
+  // With --olist, the extract's own customers decide (the warehouse may also hold other data).
   const zone =
-    tz ?? (await ctx.warehouse.one<{ z: string }>('SELECT time_zone AS z FROM customers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1'))?.z ?? 'UTC';
+    tz ??
+    (orderIds
+      ? await ctx.warehouse.one<{ z: string }>(
+          `SELECT c.time_zone AS z FROM orders o JOIN customers c USING (customer_id)
+           WHERE o.order_id IN (SELECT unnest(from_json($1, '["VARCHAR"]'))) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+          [JSON.stringify(orderIds)],
+        )
+      : await ctx.warehouse.one<{ z: string }>('SELECT time_zone AS z FROM customers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1'))?.z ??
+    'UTC';
   try {
     const r = await ctx.warehouse.one<{ t: Date }>('SELECT timezone($1, CAST($2 AS TIMESTAMP)) AS t', [zone, day]);
     return new Date(r!.t);
@@ -57,19 +67,32 @@ function group(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
 
-async function maybeLoadOlist(rt: CliRuntime, ctx: CommandContext, dir: string | undefined): Promise<void> {
-  if (!dir) return;
+/**
+ * Loads an Olist extract into the warehouse (so files it lacks are resolved from what the
+ * warehouse already knows) and returns the extract's order ids, read from its orders file: with
+ * `--olist`, training, scoring and backtests use only that extract's orders.
+ */
+async function maybeLoadOlist(rt: CliRuntime, ctx: CommandContext, dir: string | undefined): Promise<string[] | undefined> {
+  if (!dir) return undefined;
   const abs = path.resolve(dir);
   if (!fs.existsSync(abs)) throw new ValidationError('olist', `no such directory: ${abs}`);
+  const ordersFile = findOlistFile(abs, 'orders');
+  if (!ordersFile) throw new ValidationError('olist', `no ${OLIST_FILES.orders} in ${abs}`);
   rt.err(`loading Olist extract ${abs} …`);
   const s = await loadOlist(ctx.warehouse, abs, { onProgress: (p) => rt.err(`  [${p.stepIndex + 1}/${p.stepCount}] ${p.step}`) });
   rt.err(`loaded ${s.orders} orders (${s.deliveredShipments} delivered)${s.missing.length ? `; missing files resolved from the warehouse: ${s.missing.join(', ')}` : ''}`);
+  const ids = await ctx.warehouse.all<{ order_id: string }>(
+    `SELECT DISTINCT order_id FROM read_csv($1, header = true, all_varchar = true) WHERE order_id IS NOT NULL ORDER BY 1`,
+    [ordersFile],
+  );
+  rt.err(`using only this extract's ${ids.length} orders`);
+  return ids.map((r) => r.order_id);
 }
 
 const common = (c: Command) =>
   c
     .option('--db <file>', 'DuckDB file (default $SHIPCAST_DB or data/shipcast.duckdb)')
-    .option('--olist <dir>', 'load this Olist extract into the warehouse first')
+    .option('--olist <dir>', 'load this Olist extract into the warehouse and use only its orders')
     .option('--tz <zone>', "IANA zone of the YYYY-MM-DD flags (default: the customers' most common zone)");
 
 export function registerEtaCommands(program: Command, rt: CliRuntime): void {
@@ -85,14 +108,14 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
       const seed = parseIntFlag('seed', opts.seed);
       const epochs = parseIntFlag('epochs', opts.epochs);
       await withWarehouse(rt, { db: opts.db }, async (ctx) => {
-        await maybeLoadOlist(rt, ctx, opts.olist);
-        const untilAt = await dayStart(ctx, until, opts.tz);
+        const orderIds = await maybeLoadOlist(rt, ctx, opts.olist);
+        const untilAt = await dayStart(ctx, until, opts.tz, orderIds);
         const r = await trainEta(
           {
             warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
             onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
           },
-          { until: untilAt, seed, epochs },
+          { until: untilAt, seed, epochs, orderIds },
         );
         if (opts.json) {
           rt.out(JSON.stringify({ version: r.version, metrics: r.metrics }));
@@ -115,10 +138,10 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
     .action(async (opts: CommonOpts & { from?: string; out: string }) => {
       const from = parseDay('from', opts.from);
       await withWarehouse(rt, { db: opts.db }, async (ctx) => {
-        await maybeLoadOlist(rt, ctx, opts.olist);
+        const orderIds = await maybeLoadOlist(rt, ctx, opts.olist);
         await initTf(ctx.config.tfBackend, ctx.log);
         const bundle = await loadEtaBundle(createFileModelStore(ctx.config.modelsDir));
-        const rows = await queryEtaFeatures(ctx.warehouse, { kind: 'purchase', from: await dayStart(ctx, from, opts.tz), openOrDelivered: true });
+        const rows = await queryEtaFeatures(ctx.warehouse, { kind: 'purchase', from: await dayStart(ctx, from, opts.tz, orderIds), openOrDelivered: true, orderIds });
         const days = scoreRows(bundle, rows);
         const iso = (base: Date, d: number) => new Date(base.getTime() + d * 86_400_000).toISOString();
         const lines = ['order_id,shipment_id,p10_days,p50_days,p90_days,p10_at,p50_at,p90_at'];
@@ -149,12 +172,14 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
       const seed = parseIntFlag('seed', opts.seed);
       const epochs = parseIntFlag('epochs', opts.epochs);
       await withWarehouse(rt, { db: opts.db }, async (ctx) => {
-        await maybeLoadOlist(rt, ctx, opts.olist);
-        let splitAt = await dayStart(ctx, split, opts.tz);
-        const testUntil = await dayStart(ctx, until, opts.tz);
+        const orderIds = await maybeLoadOlist(rt, ctx, opts.olist);
+        let splitAt = await dayStart(ctx, split, opts.tz, orderIds);
+        const testUntil = await dayStart(ctx, until, opts.tz, orderIds);
         if (!splitAt) {
           const r = await ctx.warehouse.one<{ d: Date | null }>(
-            `SELECT date_trunc('day', quantile_disc(o.purchased_at, 0.8)) AS d FROM shipments s JOIN orders o USING (order_id) WHERE s.delivered_at IS NOT NULL`,
+            `SELECT date_trunc('day', quantile_disc(o.purchased_at, 0.8)) AS d FROM shipments s JOIN orders o USING (order_id) WHERE s.delivered_at IS NOT NULL
+             ${orderIds ? `AND o.order_id IN (SELECT unnest(from_json($1, '["VARCHAR"]')))` : ''}`,
+            orderIds ? [JSON.stringify(orderIds)] : [],
           );
           if (!r?.d) throw new ValidationError('split', 'the warehouse has no delivered shipments to backtest on');
           splitAt = new Date(r.d);
@@ -164,7 +189,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
             warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
             onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
           },
-          { splitAt, testUntil, seed, epochs, moment },
+          { splitAt, testUntil, seed, epochs, moment, orderIds },
         );
         if (opts.json) rt.out(JSON.stringify(report));
         else for (const l of formatBacktest(report)) rt.out(l);

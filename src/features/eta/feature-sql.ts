@@ -9,14 +9,23 @@ import type { SqlRunner } from '../../warehouse/warehouse.js';
 /** Days of delivery history the rolling statistics look back over. */
 export const ROLLING_WINDOW_DAYS = 60;
 
+/**
+ * Restricts a bulk selection to some orders (e.g. one Olist extract's): only their shipments become
+ * examples, and only their deliveries feed the rolling statistics, so the features do not depend on
+ * whatever else the warehouse holds.
+ */
+export interface EtaOrderScope {
+  orderIds?: readonly string[];
+}
+
 /** Which examples to build. Each example is one shipment at one moment of prediction. */
 export type EtaExampleSelection =
   /** Delivered shipments purchased in [from, until), at purchase; plus in-flight examples from their tracking events. */
-  | { kind: 'training'; from?: Date; until?: Date; inFlightPerShipment?: number; seed?: number }
+  | ({ kind: 'training'; from?: Date; until?: Date; inFlightPerShipment?: number; seed?: number } & EtaOrderScope)
   /** Shipments purchased in [from, until), at purchase (for backtests and batch scoring). */
-  | { kind: 'purchase'; from?: Date; until?: Date; deliveredOnly?: boolean; openOrDelivered?: boolean }
+  | ({ kind: 'purchase'; from?: Date; until?: Date; deliveredOnly?: boolean; openOrDelivered?: boolean } & EtaOrderScope)
   /** Delivered shipments purchased in [from, until), at their carrier hand-off (`shipped_at`), conditioned on the events up to then. */
-  | { kind: 'handoff'; from?: Date; until?: Date }
+  | ({ kind: 'handoff'; from?: Date; until?: Date } & EtaOrderScope)
   /** Given shipments, conditioned on their latest tracking event with `occurred_at <= now` when there is one. */
   | { kind: 'current'; shipmentIds: readonly string[]; now: Date };
 
@@ -58,7 +67,7 @@ export const CATEGORICAL_MIN_COUNT: Partial<Record<(typeof CATEGORICAL_FEATURES)
 const DAY = 86400;
 const DAY_MS = 86_400_000;
 
-function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string | number)[] } {
+function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string | number)[]; scoped: boolean } {
   const params: (string | number)[] = [];
   const p = (v: string | number) => {
     params.push(v);
@@ -66,16 +75,22 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
   };
   const base = `SELECT s.shipment_id, o.purchased_at AS as_of, 'none' AS stage, NULL::VARCHAR AS event_id, NULL::VARCHAR AS event_source,
       NULL::VARCHAR AS event_region FROM shipments s JOIN orders o USING (order_id)`;
+  const scoped = sel.kind !== 'current' && sel.orderIds !== undefined;
+  // The scope's ids are the first parameter; the extract_orders CTE (see etaFeatureQuery) reads it.
+  if (scoped) p(JSON.stringify(sel.orderIds));
   const range = (from?: Date, until?: Date) =>
-    [from ? `o.purchased_at >= ${p(from.toISOString())}::TIMESTAMPTZ` : '', until ? `o.purchased_at < ${p(until.toISOString())}::TIMESTAMPTZ` : '']
-      .filter(Boolean);
+    [
+      from ? `o.purchased_at >= ${p(from.toISOString())}::TIMESTAMPTZ` : '',
+      until ? `o.purchased_at < ${p(until.toISOString())}::TIMESTAMPTZ` : '',
+      scoped ? 'o.order_id IN (SELECT order_id FROM extract_orders)' : '',
+    ].filter(Boolean);
   if (sel.kind === 'purchase') {
     const where = [
       ...range(sel.from, sel.until),
       sel.deliveredOnly ? 's.delivered_at IS NOT NULL' : '',
       sel.openOrDelivered ? "(s.delivered_at IS NOT NULL OR o.status NOT IN ('canceled', 'unavailable'))" : '',
     ].filter(Boolean);
-    return { sql: `${base}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params };
+    return { sql: `${base}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params, scoped };
   }
   if (sel.kind === 'training') {
     const where = ['s.delivered_at IS NOT NULL', ...range(sel.from, sel.until)];
@@ -93,7 +108,7 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
         WHERE ${where.join(' AND ')} AND e.status NOT IN ('delivered', 'expired') AND e.occurred_at < s.delivered_at
           AND e.occurred_at >= o.purchased_at
       ) WHERE pick <= ${p(k)}`;
-    return { sql: `${base} WHERE ${where.join(' AND ')}${inflight}`, params };
+    return { sql: `${base} WHERE ${where.join(' AND ')}${inflight}`, params, scoped };
   }
   if (sel.kind === 'handoff') {
     const where = ['s.delivered_at IS NOT NULL', 's.shipped_at IS NOT NULL', ...range(sel.from, sel.until)];
@@ -106,6 +121,7 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
         ) e ON e.shipment_id = s.shipment_id
         WHERE ${where.join(' AND ')}`,
       params,
+      scoped,
     };
   }
   const ids = p(JSON.stringify(sel.shipmentIds));
@@ -122,6 +138,7 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
       ) e ON e.shipment_id = s.shipment_id
       WHERE s.delivered_at IS NULL OR s.delivered_at > ${now}::TIMESTAMPTZ`,
     params,
+    scoped,
   };
 }
 
@@ -167,7 +184,8 @@ function rollingCte(name: string, keyExpr: string): string {
 export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params: (string | number)[] } {
   const ex = examplesCte(sel);
   const sql = `
-  WITH ex AS (${ex.sql}),
+  WITH ${ex.scoped ? `extract_orders AS (SELECT DISTINCT unnest(from_json($1, '["VARCHAR"]')) AS order_id),` : ''}
+  ex AS (${ex.sql}),
   q AS (SELECT DISTINCT shipment_id FROM ex),
   items AS (
     SELECT order_id, count(*) AS n_items, max(shipping_limit_at) AS shipping_limit_at, sum(coalesce(unit_price, 0) * quantity) AS price,
@@ -201,6 +219,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
   hist_ship AS (
     SELECT s.*, o.purchased_at FROM shipments s JOIN orders o USING (order_id)
     WHERE s.delivered_at >= (SELECT lo FROM span) AND s.delivered_at < (SELECT hi FROM span)
+      ${ex.scoped ? 'AND s.order_id IN (SELECT order_id FROM extract_orders)' : ''}
   ),
   hist AS (
     SELECT ${keys('s', 'i.seller_id')},

@@ -68,13 +68,13 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
   const t0 = performance.now();
   await initTf(deps.tfBackend ?? 'auto', deps.log);
   const trainRows = await queryEtaFeatures(deps.warehouse, {
-    kind: 'training', from: opts.from, until: opts.splitAt, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
+    kind: 'training', from: opts.from, until: opts.splitAt, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
   });
   const testRows = await queryEtaFeatures(
     deps.warehouse,
     opts.moment === 'handoff'
-      ? { kind: 'handoff', from: opts.splitAt, until: opts.testUntil }
-      : { kind: 'purchase', from: opts.splitAt, until: opts.testUntil, deliveredOnly: true },
+      ? { kind: 'handoff', from: opts.splitAt, until: opts.testUntil, orderIds: opts.orderIds }
+      : { kind: 'purchase', from: opts.splitAt, until: opts.testUntil, deliveredOnly: true, orderIds: opts.orderIds },
   );
   if (testRows.length === 0) throw new ShipcastError('BAD_INPUT', `from: no delivered shipments purchased on or after ${opts.splitAt.toISOString()}`, { field: 'from' });
   const { train, val } = timeSplit(trainRows, opts.validationShare ?? 0.15);

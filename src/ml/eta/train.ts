@@ -31,6 +31,8 @@ export interface TrainEtaOptions {
   /** Only shipments purchased before this instant are used (default: all delivered). */
   until?: Date;
   from?: Date;
+  /** Only these orders' shipments are used, as examples and as rolling history (e.g. one Olist extract's). */
+  orderIds?: readonly string[];
   seed?: number;
   /** Maximum epochs; early stopping usually ends sooner. */
   epochs?: number;
@@ -257,7 +259,7 @@ export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): 
   const t0 = performance.now();
   const backend = await initTf(deps.tfBackend ?? 'auto', deps.log);
   const rows = await queryEtaFeatures(deps.warehouse, {
-    kind: 'training', from: opts.from, until: opts.until, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
+    kind: 'training', from: opts.from, until: opts.until, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
   });
   const shipments = rows.filter((r) => r.stage === 'none').length;
   if (shipments < 50) {
