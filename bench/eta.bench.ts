@@ -20,6 +20,7 @@ import { encodeRows } from '../src/features/eta/feature-spec.js';
 import { predictDays } from '../src/ml/eta/model.js';
 import { loadEtaBundle } from '../src/ml/eta/bundle.js';
 import { createFileModelStore } from '../src/ml/registry/file-model-store.js';
+import { createEtaPredictor } from '../src/ml/eta/predictor.js';
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -39,6 +40,31 @@ export default async function etaBench(): Promise<Record<string, unknown>> {
     const trained = await trainEta({ warehouse: wh, modelsDir: path.join(dir, 'models'), log }, { seed: 1, epochs: 6 });
     const trainSeconds = (performance.now() - t) / 1000;
     const examples = trained.metrics.rows.train + trained.metrics.rows.validation;
+    const stages = trained.metrics.stages;
+    trained.model.dispose();
+
+    // Serving: `EtaPredictor.predict` as the API and webhooks call it, for 1 and 1,000 shipments
+    // still in flight a week before the data ends (median of repeated calls, after a warm-up).
+    const predictor = await createEtaPredictor({ warehouse: wh, modelsDir: path.join(dir, 'models'), log });
+    const now = new Date('2026-05-25T00:00:00Z');
+    const inFlight = (
+      await wh.all<{ id: string }>(
+        `SELECT s.shipment_id AS id FROM shipments s JOIN orders o USING (order_id)
+         WHERE o.purchased_at <= $1::TIMESTAMPTZ AND (s.delivered_at IS NULL OR s.delivered_at > $1::TIMESTAMPTZ) ORDER BY hash(s.shipment_id) LIMIT 1000`,
+        [now.toISOString()],
+      )
+    ).map((r) => r.id);
+    const latency = async (ids: string[]) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const t0 = performance.now();
+        await predictor.predict(ids, now);
+        ms.push(performance.now() - t0);
+      }
+      ms.sort((a, b) => a - b);
+      return { shipments: ids.length, medianMs: round(ms[6], 1), minMs: round(ms[1], 1), maxMs: round(ms[11], 1) };
+    };
+    const serving = { one: await latency(inFlight.slice(0, 1)), thousand: await latency(inFlight) };
 
     // Batch prediction: one model call per 16k rows over every shipment, features already built.
     const bundle = await loadEtaBundle(createFileModelStore(path.join(dir, 'models')));
@@ -82,10 +108,17 @@ export default async function etaBench(): Promise<Record<string, unknown>> {
         examples,
         seconds: round(trainSeconds, 1),
         microsPerExample: round((trainSeconds * 1e6) / examples, 1),
+        // Per stage: the feature query per example row, encoding per row, one example through one epoch.
+        featureSeconds: stages.featureSeconds,
+        featureMicrosPerRow: round((stages.featureSeconds * 1e6) / examples, 1),
+        encodeMicrosPerRow: round((stages.encodeSeconds * 1e6) / examples, 1),
+        epochSeconds: stages.epochSeconds,
+        microsPerExampleEpoch: round((stages.epochSeconds * 1e6) / stages.exampleEpochs, 1),
         epochs: trained.metrics.epochs,
         bestEpoch: trained.metrics.bestEpoch,
         validation: trained.metrics.validation,
       },
+      serving,
       prediction: {
         rows: rows.length,
         featureSqlSeconds: round(featureSeconds, 2),

@@ -132,7 +132,7 @@ function examplesCte(sel: EtaExampleSelection): { sql: string; params: (string |
       FROM (SELECT DISTINCT unnest(from_json(${ids}, '["VARCHAR"]')) AS shipment_id) q
       JOIN shipments s USING (shipment_id) JOIN orders o USING (order_id)
       LEFT JOIN (
-        SELECT * FROM tracking_events
+        SELECT shipment_id, occurred_at, received_at, event_id, status, source, region FROM tracking_events
         WHERE shipment_id IN (SELECT unnest(from_json(${ids}, '["VARCHAR"]'))) AND occurred_at <= ${now}::TIMESTAMPTZ
         QUALIFY row_number() OVER (PARTITION BY shipment_id ORDER BY occurred_at DESC, received_at DESC, event_id DESC) = 1
       ) e ON e.shipment_id = s.shipment_id
@@ -151,27 +151,46 @@ function keys(s: string, sellerId: string): string {
       coalesce(${sellerId}, ${s}.origin_postal_prefix, '?') AS seller`;
 }
 
+/** The grouping keys of the rolling statistics, in the order of their `kind` index. */
+const ROLLING_KEYS = [
+  ['lane', 'lane'],
+  ['dest', 'dest_region'],
+  ['origin', 'origin_region'],
+  ['seller', 'seller'],
+  ['carrier', 'carrier_service'],
+  ['overall', "'all'"],
+] as const;
+
 /**
- * The rolling statistics of one grouping key, per key and purchase day of the queried shipments:
- * the count and mean transit of shipments with that key delivered in the ${ROLLING_WINDOW_DAYS}
- * days before that day. History is first summed per key and delivery day (shifted one day
- * forward, so day d holds the deliveries of day d − 1), and only for the keys being queried; each
- * (key, purchase day) pair then adds up the daily sums of its window. Durations are summed as
- * integer milliseconds, so the sums are exact and a feature does not depend on the order DuckDB
- * adds rows in.
+ * The rolling statistics of every grouping key, per key and purchase day of the queried
+ * shipments: the count and mean transit of shipments with that key delivered in the
+ * ${ROLLING_WINDOW_DAYS} days before that day. Each row is unpivoted into one row per key kind;
+ * history is summed per key and delivery day (shifted one day forward, so day d holds the
+ * deliveries of day d − 1), only for the keys being queried; each (key, purchase day) pair then
+ * adds up the daily sums of its window. Durations are summed as integer milliseconds, so the sums
+ * are exact and a feature does not depend on the order DuckDB adds rows in.
  */
-function rollingCte(name: string, keyExpr: string): string {
-  return `${name} AS (
-    SELECT q.k AS ${name}_k, q.d AS ${name}_d, sum(h.n) AS ${name}_n, CAST(sum(h.sum_ms) AS DOUBLE) / sum(h.n) / ${DAY_MS} AS ${name}_mean,
-      CAST(sum(h.sum_handoff) AS DOUBLE) / nullif(sum(h.n_handoff), 0) / ${DAY_MS} AS ${name}_handoff,
-      CAST(sum(h.sum_over) AS DOUBLE) / nullif(sum(h.n_over), 0) / ${DAY_MS} AS ${name}_over
-    FROM (SELECT DISTINCT ${keyExpr} AS k, pday AS d FROM qbase) q
-    JOIN (
-      SELECT ${keyExpr} AS k, dday + 1 AS d, count(*) AS n, sum(total_ms) AS sum_ms, sum(handoff_ms) AS sum_handoff,
-        count(handoff_ms) AS n_handoff, sum(over_ms) AS sum_over, count(over_ms) AS n_over
-      FROM hist WHERE ${keyExpr} IN (SELECT ${keyExpr} FROM qbase) GROUP BY ALL
-    ) h ON h.k = q.k AND h.d BETWEEN q.d - ${ROLLING_WINDOW_DAYS - 1} AND q.d
-    GROUP BY ALL)`;
+function rollingCtes(): string {
+  const kinds = `[${ROLLING_KEYS.map((_, i) => i).join(', ')}]`;
+  const keys = `[${ROLLING_KEYS.map(([, e]) => e).join(', ')}]`;
+  return `qkeys AS (SELECT DISTINCT unnest(${kinds}) AS kind, unnest(${keys}) AS k, pday AS d FROM qbase),
+  hday AS (
+    SELECT kind, k, dday + 1 AS d, count(*) AS n, sum(total_ms) AS sum_ms, sum(handoff_ms) AS sum_handoff,
+      count(handoff_ms) AS n_handoff, sum(over_ms) AS sum_over, count(over_ms) AS n_over
+    FROM (SELECT unnest(${kinds}) AS kind, unnest(${keys}) AS k, dday, total_ms, handoff_ms, over_ms FROM hist) h
+    SEMI JOIN (SELECT DISTINCT kind, k FROM qkeys) USING (kind, k)
+    GROUP BY ALL
+  ),
+  roll AS (
+    SELECT q.kind, q.k, q.d, sum(h.n) AS n, CAST(sum(h.sum_ms) AS DOUBLE) / sum(h.n) / ${DAY_MS} AS mean,
+      CAST(sum(h.sum_handoff) AS DOUBLE) / nullif(sum(h.n_handoff), 0) / ${DAY_MS} AS handoff,
+      CAST(sum(h.sum_over) AS DOUBLE) / nullif(sum(h.n_over), 0) / ${DAY_MS} AS over
+    FROM qkeys q JOIN hday h ON h.kind = q.kind AND h.k = q.k AND h.d BETWEEN q.d - ${ROLLING_WINDOW_DAYS - 1} AND q.d
+    GROUP BY ALL
+  ),
+  ${ROLLING_KEYS.map(
+    ([name], i) => `${name} AS (SELECT k AS ${name}_k, d AS ${name}_d, n AS ${name}_n, mean AS ${name}_mean, handoff AS ${name}_handoff, over AS ${name}_over FROM roll WHERE kind = ${i})`,
+  ).join(',\n  ')}`;
 }
 
 /**
@@ -231,12 +250,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
       SELECT order_id, min(seller_id) AS seller_id FROM order_items WHERE order_id IN (SELECT order_id FROM hist_ship) GROUP BY order_id
     ) i USING (order_id)
   ),
-  ${rollingCte('lane', 'lane')},
-  ${rollingCte('dest', 'dest_region')},
-  ${rollingCte('origin', 'origin_region')},
-  ${rollingCte('seller', 'seller')},
-  ${rollingCte('carrier', 'carrier_service')},
-  ${rollingCte('overall', "'all'")}
+  ${rollingCtes()}
   SELECT b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
     b.total_days,
     greatest(0, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY}) AS elapsed_days,

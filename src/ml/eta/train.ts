@@ -65,6 +65,8 @@ export interface TrainEtaMetrics {
   validationInFlight?: WindowMetrics;
   calibration: EtaCalibration;
   seconds: number;
+  /** Where the time went: feature query (SQL and row objects), encoding, the epochs (incl. the refit), in seconds. */
+  stages: { featureSeconds: number; encodeSeconds: number; epochSeconds: number; exampleEpochs: number };
   backend: string;
 }
 
@@ -154,14 +156,21 @@ export async function fitEtaModel(
   trainRows: readonly RawEtaRow[],
   valRows: readonly RawEtaRow[],
   opts: TrainEtaOptions & { onEpoch?: TrainEtaDeps['onEpoch'] } = {},
-): Promise<{ model: tf.LayersModel; spec: EtaFeatureSpec; calibration: EtaCalibration; bestEpoch: number; epochs: number; valPred: Float32Array; valEnc: EncodedEta }> {
+): Promise<{
+  model: tf.LayersModel; spec: EtaFeatureSpec; calibration: EtaCalibration; bestEpoch: number; epochs: number; valPred: Float32Array; valEnc: EncodedEta;
+  timing: { encodeSeconds: number; epochSeconds: number; exampleEpochs: number };
+}> {
   const seed = opts.seed ?? 42;
+  let t = performance.now();
   const spec = fitFeatureSpec(trainRows);
   const trEnc = encodeRows(trainRows, spec);
   const vaEnc = encodeRows(valRows, spec);
   const outWidth = 3 * (opts.towers ?? 1);
   const yTr = targets(trainRows, trEnc, spec, outWidth);
   const yVa = targets(valRows, vaEnc, spec, outWidth);
+  let encodeSeconds = (performance.now() - t) / 1000;
+  let epochSeconds = 0;
+  let exampleEpochs = 0;
   const epochs = opts.epochs ?? 30;
   const batch = opts.batchSize ?? Math.max(64, Math.min(4096, 2 ** Math.round(Math.log2(trEnc.n / 40))));
   // Large sets: bigger steps and no weight penalty converge within a few epochs; small sets
@@ -181,7 +190,10 @@ export async function fitEtaModel(
   let ran = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     ran = epoch;
+    t = performance.now();
     const trainLoss = await runEpoch(model, trEnc, spec, yTr, outWidth, batch, rand);
+    epochSeconds += (performance.now() - t) / 1000;
+    exampleEpochs += trEnc.n;
     const vl = vaEnc.n > 0 ? valLoss(model, vaEnc, spec, yVa, outWidth, 16384) : trainLoss;
     opts.onEpoch?.({ epoch, epochs, trainLoss, valLoss: vl });
     if (vl < best - 1e-5) {
@@ -223,15 +235,23 @@ export async function fitEtaModel(
   }
   // Refitting doubles the cost; on large sets the held-out slice adds little, so skip it there.
   if ((opts.refit ?? !large) && vaEnc.n > 0 && bestEpoch > 0) {
+    t = performance.now();
     const all = [...trainRows, ...valRows];
     const allEnc = encodeRows(all, spec);
     const yAll = targets(all, allEnc, spec, outWidth);
+    encodeSeconds += (performance.now() - t) / 1000;
     model.dispose();
     model = build();
     rand = seededRandom(seed);
+    t = performance.now();
     for (let epoch = 1; epoch <= bestEpoch; epoch++) await runEpoch(model, allEnc, spec, yAll, outWidth, batch, rand);
+    epochSeconds += (performance.now() - t) / 1000;
+    exampleEpochs += allEnc.n * bestEpoch;
   }
-  return { model, spec, calibration: { coverage, atPurchase, inFlight, byStage }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc };
+  return {
+    model, spec, calibration: { coverage, atPurchase, inFlight, byStage }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc,
+    timing: { encodeSeconds, epochSeconds, exampleEpochs },
+  };
 }
 
 /** Splits rows (ordered by purchase time) so the most recent `share` of shipments is validation. */
@@ -258,9 +278,11 @@ function versionName(now: Date, fingerprint: string): string {
 export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): Promise<TrainedEta> {
   const t0 = performance.now();
   const backend = await initTf(deps.tfBackend ?? 'auto', deps.log);
+  const tFeatures = performance.now();
   const rows = await queryEtaFeatures(deps.warehouse, {
     kind: 'training', from: opts.from, until: opts.until, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
   });
+  const featureSeconds = (performance.now() - tFeatures) / 1000;
   const shipments = rows.filter((r) => r.stage === 'none').length;
   if (shipments < 50) {
     throw new ShipcastError('BAD_INPUT', `until: only ${shipments} delivered shipments to train on; need at least 50`, { field: 'until' });
@@ -286,6 +308,12 @@ export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): 
     validationInFlight: anyInFlight ? metricsFor((r) => r.stage !== 'none') : undefined,
     calibration: fit.calibration,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
+    stages: {
+      featureSeconds: Math.round(featureSeconds * 100) / 100,
+      encodeSeconds: Math.round(fit.timing.encodeSeconds * 100) / 100,
+      epochSeconds: Math.round(fit.timing.epochSeconds * 100) / 100,
+      exampleEpochs: fit.timing.exampleEpochs,
+    },
     backend,
   };
   const fingerprint = fingerprintRows(rows);
