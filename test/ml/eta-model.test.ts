@@ -83,6 +83,15 @@ describe('ETA model', () => {
     expect(loaded.calibration).toEqual(a.calibration);
     for (const m of [a.model, b.model, c.model, loaded.model]) m.dispose();
   });
+
+  it('caps the examples of an epoch at maxExamplesPerEpoch (a fresh subset each epoch)', async () => {
+    const { train, val } = timeSplit(rows, 0.2);
+    const full = await fitEtaModel(train, val, { seed: 5, epochs: 2, refit: false });
+    const capped = await fitEtaModel(train, val, { seed: 5, epochs: 2, refit: false, maxExamplesPerEpoch: 100 });
+    expect(full.timing.exampleEpochs).toBe(train.length * full.epochs);
+    expect(capped.timing.exampleEpochs).toBe(100 * capped.epochs);
+    for (const m of [full.model, capped.model]) m.dispose();
+  });
 });
 
 describe('file model store', () => {

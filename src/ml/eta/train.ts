@@ -45,6 +45,8 @@ export interface TrainEtaOptions {
   towers?: number;
   /** L2 penalty on embeddings and dense kernels. */
   l2?: number;
+  /** Examples per epoch at most (default MAX_EXAMPLES_PER_EPOCH); larger sets train on a fresh seeded subset each epoch. */
+  maxExamplesPerEpoch?: number;
   /** In-flight examples sampled per delivered shipment from its tracking events. */
   inFlightPerShipment?: number;
   /** Nominal P10–P90 coverage. */
@@ -80,6 +82,14 @@ export interface TrainedEta {
 
 /** Training examples from which the large-set defaults apply (learning rate, L2, refit). */
 export const LARGE_TRAINING_SET = 50_000;
+
+/**
+ * Default cap on examples per epoch. At ~26 µs per example-epoch on wasm, 2M examples (1M
+ * shipments with their in-flight examples) would cost ~52 s per epoch; half a million keeps an
+ * epoch near 14 s, and early stopping decides how many such epochs are needed. Sets below the cap
+ * (every bench and test size here) train exactly as before.
+ */
+export const MAX_EXAMPLES_PER_EPOCH = 524_288;
 
 /** Mulberry32: a tiny seeded PRNG so shuffles (and hence training) are reproducible per seed. */
 export function seededRandom(seed: number): () => number {
@@ -131,11 +141,18 @@ function valLoss(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y
   return total / Math.max(1, enc.n);
 }
 
-async function runEpoch(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, width: number, batch: number, rand: () => number): Promise<number> {
+/**
+ * One pass over a seeded shuffle, cut at `cap` examples: on very large sets an "epoch" is a fresh
+ * random subset, so early stopping checks in time and the cost per epoch stays bounded.
+ */
+async function runEpoch(
+  model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, width: number, batch: number, rand: () => number, cap: number,
+): Promise<{ loss: number; examples: number }> {
   const order = shuffled(enc.n, rand);
+  const n = Math.min(enc.n, cap);
   let sum = 0;
-  for (let s = 0; s < enc.n; s += batch) {
-    const idx = order.subarray(s, Math.min(enc.n, s + batch));
+  for (let s = 0; s < n; s += batch) {
+    const idx = order.subarray(s, Math.min(n, s + batch));
     const yb = new Float32Array(idx.length * width);
     for (let k = 0; k < idx.length; k++) yb.set(y.subarray(idx[k] * width, (idx[k] + 1) * width), k * width);
     const ins = inputTensors(enc, spec, idx);
@@ -143,7 +160,7 @@ async function runEpoch(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeature
     sum += ((await model.trainOnBatch(ins, yt)) as number) * idx.length;
     tf.dispose([...ins, yt]);
   }
-  return sum / Math.max(1, enc.n);
+  return { loss: sum / Math.max(1, n), examples: n };
 }
 
 /**
@@ -172,6 +189,7 @@ export async function fitEtaModel(
   let epochSeconds = 0;
   let exampleEpochs = 0;
   const epochs = opts.epochs ?? 30;
+  const cap = opts.maxExamplesPerEpoch ?? MAX_EXAMPLES_PER_EPOCH;
   const batch = opts.batchSize ?? Math.max(64, Math.min(4096, 2 ** Math.round(Math.log2(trEnc.n / 40))));
   // Large sets: bigger steps and no weight penalty converge within a few epochs; small sets
   // (e.g. a 15k-order Olist extract) need the gentler, regularized default.
@@ -191,9 +209,9 @@ export async function fitEtaModel(
   for (let epoch = 1; epoch <= epochs; epoch++) {
     ran = epoch;
     t = performance.now();
-    const trainLoss = await runEpoch(model, trEnc, spec, yTr, outWidth, batch, rand);
+    const { loss: trainLoss, examples } = await runEpoch(model, trEnc, spec, yTr, outWidth, batch, rand, cap);
     epochSeconds += (performance.now() - t) / 1000;
-    exampleEpochs += trEnc.n;
+    exampleEpochs += examples;
     const vl = vaEnc.n > 0 ? valLoss(model, vaEnc, spec, yVa, outWidth, 16384) : trainLoss;
     opts.onEpoch?.({ epoch, epochs, trainLoss, valLoss: vl });
     if (vl < best - 1e-5) {
@@ -244,9 +262,8 @@ export async function fitEtaModel(
     model = build();
     rand = seededRandom(seed);
     t = performance.now();
-    for (let epoch = 1; epoch <= bestEpoch; epoch++) await runEpoch(model, allEnc, spec, yAll, outWidth, batch, rand);
+    for (let epoch = 1; epoch <= bestEpoch; epoch++) exampleEpochs += (await runEpoch(model, allEnc, spec, yAll, outWidth, batch, rand, cap)).examples;
     epochSeconds += (performance.now() - t) / 1000;
-    exampleEpochs += allEnc.n * bestEpoch;
   }
   return {
     model, spec, calibration: { coverage, atPurchase, inFlight, byStage }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc,
