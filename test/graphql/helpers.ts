@@ -156,7 +156,7 @@ export async function createFixture(opts: Partial<GraphQLServerOptions> & { trai
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await apiKeys.create({ role, label: `test ${role}`, ratePerSecond: 10_000 })).key;
   const server = createGraphQLServer(
-    { services: { warehouse, log, events, predictor: () => predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse) }, apiKeys, log },
+    { services: { warehouse, log, events, predictor: () => predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse), apiKeys }, apiKeys, log },
     { graphiql: false, persistedOnly: false, ...opts },
   );
   const gql: Fixture['gql'] = async (query, variables, o = {}) => {
