@@ -245,7 +245,11 @@ export async function fitEtaModel(
   // Statuses differ a lot in how much is left to chance (out for delivery vs just handed over).
   const byStage: Record<string, TailAdjustment> = {};
   const stages = new Map<string, number[]>();
-  for (const i of inflightIdx) stages.set(valRows[i].stage, [...(stages.get(valRows[i].stage) ?? []), i]);
+  for (const i of inflightIdx) {
+    const ix = stages.get(valRows[i].stage);
+    if (ix) ix.push(i);
+    else stages.set(valRows[i].stage, [i]);
+  }
   for (const [stage, ix] of [...stages].sort((x, y) => x[0].localeCompare(y[0]))) {
     if (ix.length < MIN_STAGE_ROWS) continue;
     const c = pick(ix);
