@@ -1,5 +1,6 @@
 import type { SqlRunner } from '../warehouse/warehouse.js';
 import { ValidationError } from '../errors.js';
+import { sqlPlaceholders } from '../warehouse/sql.js';
 
 /** A stored message with its queue state, for the API. */
 export interface EmailMessageRecord {
@@ -127,7 +128,7 @@ export async function eventsForMessages(db: SqlRunner, ids: readonly string[]): 
   if (ids.length === 0) return out;
   const rows = await db.all<Record<string, unknown>>(
     `SELECT message_id, source, event_id, event, severity, reason, url, occurred_at FROM email_events
-     WHERE message_id IN (${ids.map((_, i) => `$${i + 1}`).join(', ')}) ORDER BY occurred_at`,
+     WHERE message_id IN (${sqlPlaceholders(ids.length)}) ORDER BY occurred_at`,
     ids,
   );
   for (const r of rows) {

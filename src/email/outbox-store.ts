@@ -1,5 +1,6 @@
 import type { SqlRunner, Warehouse } from '../warehouse/warehouse.js';
 import type { EmailKind, EmailLocale, EmailOffer, EmailStream } from './kinds.js';
+import { sqlPlaceholders } from '../warehouse/sql.js';
 
 /** Queue states. `refused` and `suppressed` are terminal and keep their reason in `last_error`. */
 export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'suppressed' | 'refused';
@@ -70,7 +71,6 @@ export interface NewMessage {
   provider: string;
 }
 
-const ph = (n: number, from: number) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
 
 /** Rows per multi-row statement: keeps parameter lists well inside DuckDB's comfort zone. */
 const CHUNK = 200;
@@ -86,7 +86,7 @@ export async function insertMany(wh: Warehouse, messages: readonly NewMessage[],
     const out = new Map<string, { row: OutboxRow; created: boolean }>();
     for (let i = 0; i < unique.length; i += CHUNK) {
       const keys = unique.slice(i, i + CHUNK).map((m) => m.idempotencyKey);
-      const rows = await tx.all<DbRow>(`SELECT ${COLUMNS} FROM email_outbox WHERE idempotency_key IN (${ph(keys.length, 1)})`, keys);
+      const rows = await tx.all<DbRow>(`SELECT ${COLUMNS} FROM email_outbox WHERE idempotency_key IN (${sqlPlaceholders(keys.length, 1)})`, keys);
       for (const r of rows) out.set(r.idempotency_key, { row: fromDb(r), created: false });
     }
     const fresh = unique.filter((m) => !out.has(m.idempotencyKey));
@@ -183,7 +183,7 @@ export async function recordOutcomes(wh: Warehouse, outcomes: readonly Outcome[]
       const values = chunk.map((o) => {
         const b = params.length;
         params.push(o.messageId, o.window?.p10 ?? null, o.window?.p50 ?? null, o.window?.p90 ?? null, o.provider, o.providerMessageId, o.subject, o.modelVersion ?? null);
-        return `(${ph(8, b + 1)})`;
+        return `(${sqlPlaceholders(8, b + 1)})`;
       });
       const v = `(VALUES ${values.join(', ')}) v(id, p10, p50, p90, provider, pmid, subject, model)`;
       await tx.run(

@@ -1,4 +1,5 @@
 import type { SqlRunner } from '../warehouse/warehouse.js';
+import { sqlPlaceholders } from '../warehouse/sql.js';
 
 /** What composing an email for a shipment needs to know, with nothing more personal than that. */
 export interface ShipmentContext {
@@ -80,7 +81,7 @@ export async function loadShipmentContexts(db: SqlRunner, shipmentIds: readonly 
   const out = new Map<string, ShipmentContext>();
   if (shipmentIds.length === 0) return out;
   const unique = [...new Set(shipmentIds)];
-  const rows = await db.all<Row>(SELECT.replace('$IDS', unique.map((_, i) => `$${i + 1}`).join(', ')), unique);
+  const rows = await db.all<Row>(SELECT.replace('$IDS', sqlPlaceholders(unique.length)), unique);
   for (const r of rows) out.set(r.shipment_id, fromRow(r));
   return out;
 }
@@ -91,7 +92,6 @@ export async function shipmentIdForTracking(db: SqlRunner, trackingNumber: strin
   return row?.shipment_id;
 }
 
-const placeholders = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
 
 /** What the suppression list and consent history say about a set of recipients. */
 export interface SendPermissions {
@@ -109,7 +109,7 @@ export async function loadSendPermissions(db: SqlRunner, ctxs: readonly Shipment
   const promotionalConsent = new Map<string, boolean>();
   if (addresses.length > 0) {
     const rows = await db.all<{ address: string; stream: string; reason: string }>(
-      `SELECT address, stream, reason FROM email_suppressions WHERE address IN (${placeholders(addresses.length)})`,
+      `SELECT address, stream, reason FROM email_suppressions WHERE address IN (${sqlPlaceholders(addresses.length)})`,
       addresses,
     );
     for (const r of rows) {
@@ -121,7 +121,7 @@ export async function loadSendPermissions(db: SqlRunner, ctxs: readonly Shipment
   if (customers.length > 0) {
     const rows = await db.all<{ customer_id: string; granted: boolean }>(
       `SELECT customer_id, arg_max(granted, recorded_at) AS granted FROM consent_records
-       WHERE channel = 'email' AND stream = 'promotional' AND customer_id IN (${placeholders(customers.length)}) GROUP BY customer_id`,
+       WHERE channel = 'email' AND stream = 'promotional' AND customer_id IN (${sqlPlaceholders(customers.length)}) GROUP BY customer_id`,
       customers,
     );
     for (const r of rows) promotionalConsent.set(r.customer_id, r.granted === true);

@@ -4,11 +4,8 @@
  */
 import type { SqlRunner, SqlValue } from '../warehouse/warehouse.js';
 import type { CustomerRecord, OrderRecord, ShipmentRecord, TrackingEventRecord } from './records.js';
+import { sqlPlaceholders } from '../warehouse/sql.js';
 
-/** `$k, $k+1, …` placeholders for an IN list starting at parameter `k`. */
-function placeholders(n: number, start = 1): string {
-  return Array.from({ length: n }, (_, i) => `$${start + i}`).join(', ');
-}
 
 // Unit separator: cannot occur in an identifier worth matching (a key containing it simply finds nothing).
 const SEP = '\x1f';
@@ -144,7 +141,7 @@ export async function shipmentPage(db: SqlRunner, filter: ShipmentSqlFilter, aft
     where.push(sqlFor(`$${params.length}`));
   };
   const addList = (column: string, values: readonly string[]) => {
-    where.push(`${column} IN (${placeholders(values.length, params.length + 1)})`);
+    where.push(`${column} IN (${sqlPlaceholders(values.length, params.length + 1)})`);
     params.push(...values);
   };
   if (afterId !== undefined) add((p) => `shipment_id > ${p}`, afterId);
