@@ -1,10 +1,6 @@
 import path from 'node:path';
-import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
-import type { DomainEvents } from '../domain/events.js';
 import type { EtaPredictor } from '../domain/eta.js';
-import type { Warehouse } from '../warehouse/warehouse.js';
 import type { Route } from '../http/router.js';
 import { createLinkSigner, resolveLinkSecret, type LinkSigner } from './link-tokens.js';
 import { createTemplateRenderer } from './templates/render.js';
@@ -18,6 +14,7 @@ import { createEmailMetrics } from './email-metrics.js';
 import { emailRoutes } from './email-routes.js';
 import { subscribeMilestones } from './milestone-triggers.js';
 import { DEFAULT_WORKFLOW, type EmailWorkflow } from './kinds.js';
+import type { CoreDeps } from '../core-deps.js';
 
 /** Domains used when no Mailgun domain is configured (the outbox provider): `.invalid` never resolves. */
 const LOCAL_DOMAINS = { transactional: 'notify.shipcast.invalid', promotional: 'offers.shipcast.invalid' };
@@ -56,12 +53,7 @@ export interface EmailCapability {
   close(): Promise<void>;
 }
 
-export interface EmailCapabilityDeps {
-  config: Config;
-  log: Logger;
-  warehouse: Warehouse;
-  events: DomainEvents;
-  metrics: Registry;
+export interface EmailCapabilityDeps extends CoreDeps {
   predictor?: EtaPredictor;
   /** Overrides the configured provider (tests, benchmarks). */
   mailer?: Mailer;

@@ -3,11 +3,7 @@
  * mounted at `/graphql`.
  */
 import path from 'node:path';
-import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
-import type { Warehouse } from '../warehouse/warehouse.js';
-import type { DomainEvents } from '../domain/events.js';
 import type { EtaPredictor } from '../domain/eta.js';
 import type { ModelStore } from '../domain/models.js';
 import type { Route } from '../http/router.js';
@@ -20,6 +16,7 @@ import { createGraphQLServer, type GraphQLServer } from './server.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { trainEta, type TrainEtaDeps } from '../ml/eta/train.js';
 import { ShipcastError } from '../errors.js';
+import type { CoreDeps } from '../core-deps.js';
 
 /** The `train` function for `trainModel`: ETA models train in-process; other kinds have no trainer here. */
 export function modelTrainer(deps: TrainEtaDeps): TrainFn {
@@ -30,12 +27,7 @@ export function modelTrainer(deps: TrainEtaDeps): TrainFn {
   };
 }
 
-export interface GraphQLApiDeps {
-  config: Config;
-  log: Logger;
-  warehouse: Warehouse;
-  events: DomainEvents;
-  metrics: Registry;
+export interface GraphQLApiDeps extends CoreDeps {
   /** The app's ETA predictor, read on each use (it may appear after startup); without one, ETA fields answer MODEL_NOT_READY. */
   predictor?: () => EtaPredictor | undefined;
   models: ModelStore;

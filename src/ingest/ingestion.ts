@@ -2,26 +2,17 @@
  * Builds the ingestion capability for the app: the group-commit store, its effects, the webhook
  * routes and a periodic sweep that attaches events whose shipment appeared later.
  */
-import type { Registry } from 'prom-client';
-import type { Config } from '../config.js';
-import type { DomainEvents } from '../domain/events.js';
 import type { EtaPredictor } from '../domain/eta.js';
 import type { Route } from '../http/router.js';
-import type { Logger } from '../log.js';
-import type { Warehouse } from '../warehouse/warehouse.js';
 import { createIngestEffects } from './effects.js';
 import { TrackingEventStore } from './event-store.js';
 import { createIngestMetrics } from './ingest-metrics.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { DEFAULT_TOLERANCE_SECONDS } from './signatures.js';
 import { webhookRoutes } from './webhook-routes.js';
+import type { CoreDeps } from '../core-deps.js';
 
-export interface IngestionDeps {
-  config: Config;
-  log: Logger;
-  warehouse: Warehouse;
-  events: DomainEvents;
-  metrics: Registry;
+export interface IngestionDeps extends CoreDeps {
   /** The app's ETA predictor if it has one; read on each use. */
   predictor?: () => EtaPredictor | undefined;
 }
