@@ -3,17 +3,8 @@
  * draws happen inside DuckDB through hash-based macros so generation is parallel yet reproducible.
  */
 
-/** A seeded uniform [0, 1) generator (mulberry32): small, fast and good enough for dimension tables. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../random.js';
+
 
 /** Standard normal draw from a uniform source (Box–Muller). */
 export function normal(rand: () => number): number {

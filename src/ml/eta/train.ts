@@ -16,6 +16,7 @@ import { initTf, type TfBackendChoice } from '../backend.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
 import { writeEtaBundle } from './bundle.js';
 import { ShipcastError } from '../../errors.js';
+import { mulberry32 } from '../../random.js';
 
 export interface TrainEtaDeps {
   warehouse: Warehouse;
@@ -91,17 +92,8 @@ export const LARGE_TRAINING_SET = 50_000;
  */
 export const MAX_EXAMPLES_PER_EPOCH = 524_288;
 
-/** Mulberry32: a tiny seeded PRNG so shuffles (and hence training) are reproducible per seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so shuffles (and hence training) are reproducible per seed. */
+export const seededRandom = mulberry32;
 
 function shuffled(n: number, rand: () => number): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
