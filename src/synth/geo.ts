@@ -3,23 +3,6 @@
  * real-ish coordinates, plus the distance and zone rules carriers price and route by.
  */
 
-/** A destination metro area customers live in. */
-export interface Metro {
-  code: string;
-  city: string;
-  region: string;
-  country: string;
-  postalPrefix: string;
-  lat: number;
-  lng: number;
-  /** Fixed UTC offset in hours (standard time; DST is ignored on purpose, see docs/SYNTHETIC.md). */
-  utcOffset: number;
-  timeZone: string;
-  locale: string;
-  /** Relative share of customers. */
-  weight: number;
-}
-
 /** A merchant warehouse parcels are handed off from. */
 export interface FulfilmentCentre {
   code: string;
@@ -29,7 +12,16 @@ export interface FulfilmentCentre {
   postalPrefix: string;
   lat: number;
   lng: number;
+  /** Fixed UTC offset in hours (standard time; DST is ignored on purpose, see docs/SYNTHETIC.md). */
   utcOffset: number;
+}
+
+/** A destination metro area customers live in. */
+export interface Metro extends FulfilmentCentre {
+  timeZone: string;
+  locale: string;
+  /** Relative share of customers. */
+  weight: number;
 }
 
 const m = (code: string, city: string, region: string, country: string, postalPrefix: string, lat: number, lng: number, utcOffset: number, timeZone: string, weight: number, locale = 'en'): Metro =>
