@@ -155,7 +155,10 @@ export type EtaBasisEvent = {
   occurredAt: Scalars['DateTime']['output'];
 };
 
-/** A predicted delivery window from the active ETA model. */
+/**
+ * A predicted delivery window from the active ETA model. For a shipment still open, the window is conditioned on it
+ * not having been delivered before `predictedAt`, so it never starts in the past.
+ */
 export type EtaPrediction = {
   __typename?: 'EtaPrediction';
   trackingNumber: Scalars['String']['output'];

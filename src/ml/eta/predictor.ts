@@ -13,6 +13,7 @@ import { loadEtaBundle, type EtaBundle } from './bundle.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
 import { initTf, type TfBackendChoice } from '../backend.js';
 import { ShipcastError } from '../../errors.js';
+import { conditionOnUndelivered } from './survival.js';
 
 const DAY_MS = 86_400_000;
 
@@ -26,12 +27,14 @@ export function scoreRows(bundle: EtaBundle, rows: readonly RawEtaRow[]): Float3
 
 /** Turns a scored row into the domain prediction. */
 export function toPrediction(row: RawEtaRow, days: ArrayLike<number>, offset: number, bundle: EtaBundle, predictedAt: Date): EtaPrediction {
-  const at = (d: number) => new Date(row.purchased_at.getTime() + d * DAY_MS);
+  const at = (d: number) => row.purchased_at.getTime() + d * DAY_MS;
+  // The shipment is still open at predictedAt, so the window is conditioned on "not delivered yet".
+  const [p10, p50, p90] = conditionOnUndelivered([at(days[offset]), at(days[offset + 1]), at(days[offset + 2])], predictedAt.getTime());
   const p: EtaPrediction = {
     shipmentId: row.shipment_id,
-    p10: at(days[offset]),
-    p50: at(days[offset + 1]),
-    p90: at(days[offset + 2]),
+    p10: new Date(p10),
+    p50: new Date(p50),
+    p90: new Date(p90),
     confidence: bundle.calibration.coverage,
     modelVersion: bundle.version,
     basis: row.stage === 'none' ? 'AT_PURCHASE' : 'IN_FLIGHT',
