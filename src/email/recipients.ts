@@ -36,7 +36,7 @@ function toDate(v: unknown): Date | null {
   return v instanceof Date ? v : new Date(String(v));
 }
 
-/** `$IDS` is replaced by the placeholder list; returns are restricted to those orders before ranking. */
+/** `$IDS` becomes the list of positional parameters; returns are restricted to those orders before ranking. */
 const SELECT = `
   WITH s AS (SELECT * FROM shipments WHERE shipment_id IN ($IDS)),
   r AS (

@@ -12,7 +12,7 @@ import { cents, ratio, round } from './stats.js';
 export type ContactCosts = Record<string, number>;
 
 /**
- * Assumed fully-loaded handling cost per contact (USD). These are placeholders in the range
+ * Assumed fully-loaded handling cost per contact (USD). These defaults are assumptions in the range
  * commonly quoted for e-commerce support; replace them with your own (`--contact-cost`).
  */
 export const DEFAULT_CONTACT_COSTS: ContactCosts = { email: 4, chat: 5, phone: 8, '*': 5 };
