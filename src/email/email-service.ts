@@ -8,6 +8,7 @@ import { DEFAULT_QUIET_HOURS, releaseTime, type QuietHours } from './format.js';
 import { blockedReason, loadSendPermissions, loadShipmentContexts, shipmentIdForTracking } from './recipients.js';
 import { insertMany, latestFor, type NewMessage, type OutboxStatus } from './outbox-store.js';
 import { composeEmail, type ComposeDeps } from './compose.js';
+import type { OutgoingEmail } from './mailers/mailer.js';
 import type { EmailMetrics } from './email-metrics.js';
 
 export interface EnqueueRequest {
@@ -33,17 +34,9 @@ export interface QueuedMessage {
   created: boolean;
 }
 
-export interface EmailPreview {
-  kind: EmailKind;
-  stream: EmailStream;
+/** What a message would look like if sent now: the rendered parts a provider would get, plus how it was personalized. */
+export interface EmailPreview extends Pick<OutgoingEmail, 'kind' | 'stream' | 'from' | 'to' | 'subject' | 'html' | 'text' | 'headers' | 'tags'> {
   locale: EmailLocale;
-  from: string;
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers: Record<string, string>;
-  tags: string[];
   modelVersion?: string;
   window?: { p10: Date; p50: Date; p90: Date };
 }

@@ -53,20 +53,10 @@ function canonicalStatus(s: OutboxStatus): string {
   return s;
 }
 
-export interface NewMessage {
-  messageId: string;
-  idempotencyKey: string;
-  shipmentId: string;
+/** A message to enqueue: the queue row's fields before any attempt, plus what `email_messages` records. */
+export interface NewMessage extends Omit<OutboxRow, 'attempts' | 'lastError'> {
   orderId: string;
   customerId: string;
-  kind: EmailKind;
-  stream: EmailStream;
-  locale: EmailLocale;
-  toAddress: string | null;
-  trigger: string;
-  offer: EmailOffer | null;
-  status: OutboxStatus;
-  nextAttemptAt: Date;
   reason: string | null;
   provider: string;
 }
