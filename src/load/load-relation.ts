@@ -3,6 +3,7 @@ import type { TableSchema } from './table-schema.js';
 import type { TableRules } from './entities.js';
 import { ERROR_SEPARATOR, rowErrorSql, typedValueSql, type SourceColumn } from './validation-sql.js';
 import { sqlIdent, sqlString } from './sql-text.js';
+import { loadIntoEmptyTable } from './load-empty.js';
 
 /** A relation to load into a table: any FROM-clause text readable on the loading connection. */
 export interface RelationSource {
@@ -48,6 +49,17 @@ export function tempName(prefix: string): string {
 
 const n = (v: unknown): number => Number(v ?? 0);
 
+/** Reject counts of this load's file, keyed `field: reason`. */
+export async function rejectsByReason(tx: SqlRunner, o: Pick<LoadRelationOptions, 'entity' | 'file'>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const rows = await tx.all<{ field: string; reason: string; c: number }>(
+    `SELECT field, reason, count(*) AS c FROM load_rejects WHERE entity = $1 AND file = $2 GROUP BY ALL ORDER BY c DESC`,
+    [o.entity, o.file],
+  );
+  for (const r of rows) out[`${r.field}: ${r.reason}`] = n(r.c);
+  return out;
+}
+
 /**
  * Validates every row of `source` in SQL and upserts the good ones into `schema.table` on its
  * primary key: rows whose key exists are updated, new keys inserted. Rows that fail a check, repeat
@@ -66,6 +78,11 @@ export async function loadRelation(tx: SqlRunner, o: LoadRelationOptions): Promi
   const errSql = rowErrorSql(schema, o.rules, source.columns, o.taxonomy);
   const params = [o.entity, o.file];
   const sep = `'${ERROR_SEPARATOR}'`;
+  const targetRows = n((await tx.one<{ c: number }>(`SELECT count(*) AS c FROM ${table}`))?.c);
+  if (targetRows === 0) {
+    const bulk = await loadIntoEmptyTable(tx, o);
+    if (bulk) return bulk;
+  }
   try {
     // One pass over the source: cast, validate, and keep the raw row only for rows that failed.
     await tx.run(`CREATE TEMP VIEW ${view} AS SELECT ${source.line} AS __line, ${errSql} AS __err, ${source.rawJson} AS __raw, ${typed.join(', ')} FROM ${source.from}`);
@@ -79,7 +96,6 @@ export async function loadRelation(tx: SqlRunner, o: LoadRelationOptions): Promi
 
     // Key-level conflicts: later repeats of a key in the same source, and UNIQUE values owned by another row.
     await tx.run(`CREATE TEMP TABLE ${bad} (line BIGINT, err VARCHAR)`);
-    const targetRows = n((await tx.one<{ c: number }>(`SELECT count(*) AS c FROM ${table}`))?.c);
     const groups: { cols: string[]; isKey: boolean }[] = [
       ...(schema.key.length > 0 ? [{ cols: schema.key, isKey: true }] : []),
       ...schema.unique.map((u) => ({ cols: u, isKey: false })),
@@ -141,13 +157,7 @@ export async function loadRelation(tx: SqlRunner, o: LoadRelationOptions): Promi
     );
     const inserted = n(ins[0]?.Count);
 
-    const rejectsByReason: Record<string, number> = {};
-    const rows = await tx.all<{ field: string; reason: string; c: number }>(
-      `SELECT field, reason, count(*) AS c FROM load_rejects WHERE entity = $1 AND file = $2 GROUP BY ALL ORDER BY c DESC`,
-      params,
-    );
-    for (const r of rows) rejectsByReason[`${r.field}: ${r.reason}`] = n(r.c);
-    return { read: inserted + updated + rejectedN, loaded: inserted + updated, inserted, updated, rejected: rejectedN, rejectsByReason };
+    return { read: inserted + updated + rejectedN, loaded: inserted + updated, inserted, updated, rejected: rejectedN, rejectsByReason: await rejectsByReason(tx, o) };
   } finally {
     // After a failed statement the transaction is aborted and rolls these temp objects back anyway;
     // a failing DROP must not hide the original error.

@@ -147,6 +147,32 @@ describe('loadEntity', () => {
     expect(JSON.parse(rej[1].raw)).toMatchObject({ shipment_id: 's12' });
   });
 
+  it('bulk-loads an empty table with its indexes rebuilt, and falls back to the keyed path on repeated keys', async () => {
+    const fresh = await openWarehouse(':memory:');
+    try {
+      const indexes = () => fresh.all<{ index_name: string }>("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'tracking_events' ORDER BY 1");
+      const before = await indexes();
+      expect(before.length).toBeGreaterThan(0);
+      const ev = (id: string, status = 'in_transit') => ({ source: 'bulk', event_id: id, tracking_number: 'TB', status, occurred_at: ts, received_at: ts });
+      const f = writeCsv(path.join(dir, 'bulk-events.csv'), [ev('1'), ev('2', 'teleported'), ev('3')]);
+      const s = await loadEntity(fresh, 'tracking_events', f);
+      expect({ loaded: s.loaded, rejected: s.rejected, read: s.read }).toEqual({ loaded: 2, rejected: 1, read: 3 });
+      expect((await rejectsOf(fresh, 'tracking_events')).map((r) => [r.line, r.field])).toEqual([[2, 'status']]);
+      expect(await indexes()).toEqual(before);
+      // The rebuilt indexes still answer lookups and still enforce the key.
+      expect((await fresh.all("SELECT event_id FROM tracking_events WHERE tracking_number = 'TB' ORDER BY 1")).length).toBe(2);
+      await expect(fresh.run("INSERT INTO tracking_events (source, event_id, tracking_number, status, occurred_at, received_at) VALUES ('bulk', '1', 'TB', 'delivered', now(), now())")).rejects.toThrow(/[Dd]uplicate key/);
+
+      const dups = writeCsv(path.join(dir, 'bulk-dups.csv'), [ev('a'), ev('a', 'delivered')]);
+      await fresh.run('DELETE FROM tracking_events');
+      const d = await loadEntity(fresh, 'tracking_events', dups);
+      expect({ loaded: d.loaded, rejected: d.rejected }).toEqual({ loaded: 1, rejected: 1 });
+      expect(await fresh.all("SELECT status FROM tracking_events WHERE event_id = 'a'")).toEqual([{ status: 'in_transit' }]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('keeps lines the CSV reader cannot parse, with their physical line', async () => {
     const f = path.join(dir, 'ragged.csv');
     fs.writeFileSync(f, `contact_id,channel,reason,created_at\nk5,chat,late,${ts}\nk6,chat\nk7,"email",other,${ts}\n`);
