@@ -1,5 +1,6 @@
 import type { SqlRunner } from '../warehouse/warehouse.js';
 import { ShipcastError } from '../errors.js';
+import { readIndexes } from '../warehouse/bulk-indexes.js';
 
 /** One column of a warehouse table, as DuckDB's catalog describes it. */
 export interface ColumnInfo {
@@ -15,13 +16,17 @@ export interface ColumnInfo {
 export interface TableSchema {
   table: string;
   columns: ColumnInfo[];
-  /** Primary-key columns (empty when the table has none). */
+  /** Key columns: the PRIMARY KEY, or the unique index `<table>_pk` (empty when the table has neither). */
   key: string[];
-  /** Other UNIQUE constraints, each a list of columns. */
+  /** Other UNIQUE constraints and unique indexes, each a list of columns. */
   unique: string[][];
 }
 
-/** Reads a table's columns, primary key and unique constraints from DuckDB's catalog. */
+/**
+ * Reads a table's columns, key and other unique column sets from DuckDB's catalog. Since migration
+ * 007 the canonical tables enforce their keys with unique indexes (`<table>_pk`) rather than
+ * constraints, so both are read.
+ */
 export async function readTableSchema(db: SqlRunner, table: string): Promise<TableSchema> {
   const cols = await db.all<{ column_name: string; data_type: string; is_nullable: string; column_default: string | null }>(
     `SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns
@@ -35,6 +40,8 @@ export async function readTableSchema(db: SqlRunner, table: string): Promise<Tab
     [table],
   );
   const pk = cons.find((c) => c.constraint_type === 'PRIMARY KEY');
+  const uniqueIndexes = (await readIndexes(db, [table])).filter((i) => i.unique);
+  const pkIndex = uniqueIndexes.find((i) => i.name === `${table}_pk`);
   return {
     table,
     columns: cols.map((c) => ({
@@ -43,7 +50,10 @@ export async function readTableSchema(db: SqlRunner, table: string): Promise<Tab
       notNull: c.is_nullable === 'NO',
       defaultSql: c.column_default,
     })),
-    key: pk ? [...pk.cols] : [],
-    unique: cons.filter((c) => c.constraint_type === 'UNIQUE').map((c) => [...c.cols]),
+    key: pk ? [...pk.cols] : (pkIndex?.columns ?? []),
+    unique: [
+      ...cons.filter((c) => c.constraint_type === 'UNIQUE').map((c) => [...c.cols]),
+      ...uniqueIndexes.filter((i) => i !== pkIndex).map((i) => i.columns),
+    ],
   };
 }

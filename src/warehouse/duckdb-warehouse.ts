@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBAppender, type DuckDBValue } from '@duckdb/node-api';
 import type { Row, SqlRunner, SqlValue, Warehouse } from './warehouse.js';
 import { applyMigrations } from './migrate.js';
+import { restoreDeferredIndexes } from './bulk-indexes.js';
 import { ShipcastError } from '../errors.js';
 
 /** A FIFO mutex: DuckDB transactions are per connection, so writers must not interleave. */
@@ -76,8 +77,8 @@ export interface OpenOptions {
 }
 
 /**
- * Opens (creating if needed) a DuckDB warehouse at `dbPath` (`:memory:` for tests) and applies
- * the versioned migrations. Reads go through their own connection so a long write transaction
+ * Opens (creating if needed) a DuckDB warehouse at `dbPath` (`:memory:` for tests), applies
+ * the versioned migrations and re-creates indexes an interrupted bulk write left dropped. Reads go through their own connection so a long write transaction
  * does not block them (DuckDB is MVCC); writes are serialized through one connection.
  */
 export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Promise<Warehouse> {
@@ -139,6 +140,10 @@ export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Pro
       });
     },
   };
-  if (opts.migrate !== false) await applyMigrations(wh);
+  if (opts.migrate !== false) {
+    await applyMigrations(wh);
+    // A bulk write that died with its indexes dropped left them journalled; put them back first.
+    await restoreDeferredIndexes(wh);
+  }
   return wh;
 }
