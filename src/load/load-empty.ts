@@ -8,9 +8,8 @@ const n = (v: unknown): number => Number(v ?? 0);
 /**
  * The bulk path of a load into an **empty** table: one validating pass from the source straight into
  * the table, and a second pass over the source only when some rows failed (to keep them, with their
- * raw row, in `load_rejects`). The table's indexes are dropped first and re-created once at the end,
- * because building an ART index over finished data is several times cheaper than maintaining it row
- * by row. All of it runs in the caller's transaction, so a failure restores the indexes too.
+ * raw row, in `load_rejects`), instead of staging every row first. `loadEntity` runs it with the
+ * table's indexes deferred (`withIndexesDeferred`).
  *
  * Returns `undefined`, having written nothing, when the source repeats a value of the key or of a
  * UNIQUE column set: the general path then keeps the first occurrence and rejects the others.
@@ -41,12 +40,6 @@ export async function loadIntoEmptyTable(tx: SqlRunner, o: LoadRelationOptions):
     if (groups.some((_, i) => n(row?.[`r${i}`]) > 0)) return undefined;
   }
 
-  const indexes = await tx.all<{ index_name: string; sql: string }>(
-    `SELECT index_name, sql FROM duckdb_indexes() WHERE schema_name = 'main' AND table_name = $1 ORDER BY index_name`,
-    [schema.table],
-  );
-  for (const ix of indexes) await tx.run(`DROP INDEX ${sqlIdent(ix.index_name)}`);
-
   const errSql = rowErrorSql(schema, o.rules, source.columns, o.taxonomy);
   const cols = schema.columns.map((c) => sqlIdent(c.name));
   const typed = schema.columns.map((c, i) => `${typedOf(c.name)} AS ${cols[i]}`);
@@ -69,6 +62,5 @@ export async function loadIntoEmptyTable(tx: SqlRunner, o: LoadRelationOptions):
     rejected = n(r[0]?.Count);
   }
 
-  for (const ix of indexes) await tx.run(ix.sql);
   return { read: inserted + rejected, loaded: inserted, inserted, updated: 0, rejected, rejectsByReason: await rejectsByReason(tx, o) };
 }

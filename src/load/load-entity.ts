@@ -7,7 +7,8 @@ import { readTableSchema } from './table-schema.js';
 import { loadRelation } from './load-relation.js';
 import { openSource } from './sources.js';
 import { sha256File } from './file-hash.js';
-import { sqlString } from './sql-text.js';
+import { sqlIdent, sqlString } from './sql-text.js';
+import { withIndexesDeferred } from '../warehouse/bulk-indexes.js';
 
 /** One step of a load, reported to `onProgress` so a CLI can draw a bar over files. */
 export interface LoadProgress {
@@ -95,7 +96,7 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
   for (const [i, file] of files.entries()) {
     report(file, i, 'hashing');
     const sha256 = await sha256File(file);
-    const result = await wh.transaction(async (tx): Promise<FileLoadResult> => {
+    const loadFile = async (tx: SqlRunner): Promise<FileLoadResult> => {
       const seen = await tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
       const base = { file, sha256, ignoredColumns: [] as string[], rejectsByReason: {} };
       if (seen) return { ...base, read: 0, loaded: 0, inserted: 0, updated: 0, rejected: 0, skippedAsDuplicateFile: true };
@@ -116,7 +117,10 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
         // On failure the transaction rolls the temp objects back; don't mask the original error.
         await opened.close().catch(() => undefined);
       }
-    });
+    };
+    // Into an empty table, building its indexes once afterwards beats maintaining them row by row.
+    const empty = !(await wh.one(`SELECT 1 FROM ${sqlIdent(entity)} LIMIT 1`));
+    const result = empty ? await withIndexesDeferred(wh, [entity], loadFile) : await wh.transaction(loadFile);
     summary.perFile.push(result);
     summary.read += result.read;
     summary.loaded += result.loaded;
