@@ -36,30 +36,54 @@ function validityOf(vector: duckdb.Vector, rows: number): Uint8Array | null {
   return out;
 }
 
+/** Slots of the per-column cache of short strings (direct-mapped, so a miss just decodes). */
+const CACHE_BITS = 12;
+
 /**
- * Decodes DuckDB's 16-byte string_t entries: length, then the bytes inline (≤ 12) or a prefix and
- * a pointer. ASCII strings skip TextDecoder, whose per-call cost dominates for short strings.
+ * Decodes DuckDB's 16-byte string_t entries: length, then the bytes inline (≤ 12, zero-padded) or
+ * a prefix and a pointer. Short strings repeat a lot (categories, statuses), so they are looked up
+ * by their 16 raw bytes in a small cache before decoding; ASCII strings skip TextDecoder, whose
+ * per-call cost dominates for short strings.
  */
-function readStrings(vector: duckdb.Vector, rows: number, valid: Uint8Array | null, out: (string | null)[], at: number): void {
-  const data = duckdb.vector_get_data(vector, rows * 16);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (let i = 0; i < rows; i++) {
-    if (valid && !valid[i]) {
-      out[at + i] = null;
-      continue;
-    }
-    const off = i * 16;
-    const len = view.getUint32(off, true);
-    const bytes = len <= 12 ? data.subarray(off + 4, off + 4 + len) : duckdb.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + off + 8, len);
-    let ascii = true;
-    for (let k = 0; k < len; k++) {
-      if (bytes[k] >= 0x80) {
-        ascii = false;
-        break;
+function stringReader(): (vector: duckdb.Vector, rows: number, valid: Uint8Array | null, out: (string | null)[], at: number) => void {
+  const keys = new Uint32Array(4 << CACHE_BITS).fill(0xffffffff);
+  const strings: string[] = new Array(1 << CACHE_BITS);
+  const decode = (bytes: Uint8Array, len: number) => {
+    for (let k = 0; k < len; k++) if (bytes[k] >= 0x80) return utf8.decode(bytes);
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  };
+  return (vector, rows, valid, out, at) => {
+    const data = duckdb.vector_get_data(vector, rows * 16);
+    const words = new Uint32Array(data.buffer as ArrayBuffer, data.byteOffset, rows * 4);
+    for (let i = 0; i < rows; i++) {
+      if (valid && !valid[i]) {
+        out[at + i] = null;
+        continue;
       }
+      const w = i * 4;
+      const len = words[w];
+      if (len > 12) {
+        out[at + i] = decode(duckdb.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + w * 4 + 8, len), len);
+        continue;
+      }
+      const a = words[w + 1];
+      const b = words[w + 2];
+      const c = words[w + 3];
+      const slot = (Math.imul(a ^ len, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77) ^ Math.imul(c, 0xc2b2ae3d)) >>> (32 - CACHE_BITS);
+      const k = slot * 4;
+      if (keys[k] === len && keys[k + 1] === a && keys[k + 2] === b && keys[k + 3] === c) {
+        out[at + i] = strings[slot];
+        continue;
+      }
+      const str = decode(data.subarray(w * 4 + 4, w * 4 + 4 + len), len);
+      keys[k] = len;
+      keys[k + 1] = a;
+      keys[k + 2] = b;
+      keys[k + 3] = c;
+      strings[slot] = str;
+      out[at + i] = str;
     }
-    out[at + i] = ascii ? String.fromCharCode.apply(null, bytes as unknown as number[]) : utf8.decode(bytes);
-  }
+  };
 }
 
 interface Builder {
@@ -148,6 +172,7 @@ function builderFor(name: string, type: DuckDBTypeId, typeName: string, total: n
   }
   if (type === DuckDBTypeId.VARCHAR) {
     const values: (string | null)[] = new Array(total);
+    const readStrings = stringReader();
     return {
       column: { type: 'string', values },
       read(vector, rows, at) {

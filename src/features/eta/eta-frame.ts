@@ -26,6 +26,13 @@ function finiteOrNaN(x: number): number {
   return Number.isFinite(x) ? x : NaN;
 }
 
+/** Copies numbers, turning infinities into NaN (plain loops: typed-array `map` with a callback is several times slower). */
+function finiteCopy(values: ArrayLike<number>, valid: Uint8Array | null): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = valid && !valid[i] ? NaN : finiteOrNaN(values[i]);
+  return out;
+}
+
 function cached<T>(read: (name: string) => T): (name: string) => T {
   const memo = new Map<string, T>();
   return (name) => {
@@ -50,9 +57,8 @@ export function frameFromColumns(res: ColumnarResult): EtaFrame {
     number: cached((name) => {
       const c = col(name);
       if (c.type === 'string') return Float64Array.from(c.values, (v) => (v === null ? NaN : finiteOrNaN(Number(v))));
-      if (c.type === 'boolean') return Float64Array.from(c.values, (v, i) => (c.valid && !c.valid[i] ? NaN : v));
-      // NULLs are already NaN; DOUBLE infinities become missing too, as in the row encoder.
-      return c.values.map(finiteOrNaN);
+      // DOUBLE infinities become missing too, as in the row encoder.
+      return finiteCopy(c.values, c.valid);
     }),
     text: cached((name) => {
       const c = col(name);
@@ -86,17 +92,29 @@ export function asFrame(x: EtaExamples): EtaFrame {
   return Array.isArray(x) ? frameFromRows(x as readonly RawEtaRow[]) : (x as EtaFrame);
 }
 
-/** The examples at `idx`, in that order; columns are gathered when first asked for. */
+/**
+ * The examples at `idx`, in that order; columns are gathered when first asked for. A contiguous
+ * ascending range (a time split of examples ordered by purchase) is a view, not a copy.
+ */
 export function takeFrame(frame: EtaFrame, idx: Int32Array): EtaFrame {
+  const n = idx.length;
+  const start = n > 0 ? idx[0] : 0;
+  const contiguous = n === 0 || idx[n - 1] - start === n - 1 && idx.every((i, k) => i === start + k);
   return {
-    n: idx.length,
+    n,
     number: cached((name) => {
       const src = frame.number(name);
-      return Float64Array.from(idx, (i) => src[i]);
+      if (contiguous) return src.subarray(start, start + n);
+      const out = new Float64Array(n);
+      for (let k = 0; k < n; k++) out[k] = src[idx[k]];
+      return out;
     }),
     text: cached((name) => {
       const src = frame.text(name);
-      return Array.from(idx, (i) => src[i]);
+      if (contiguous) return src.slice(start, start + n);
+      const out: (string | null)[] = new Array(n);
+      for (let k = 0; k < n; k++) out[k] = src[idx[k]];
+      return out;
     }),
   };
 }
