@@ -40,4 +40,30 @@ describe('wasm kernels registered by initTf', () => {
     expect(tf.backend().numDataIds()).toBe(before);
     tf.dispose([a, b, aT, bT]);
   });
+
+  it('Concat along any axis and GatherV2 of rows give the plain JS results, and bad indices are refused', async () => {
+    await initTf('wasm', silentLogger());
+    const a = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i), [2, 3, 4]);
+    const b = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 1 }, (_, i) => 100 + i), [2, 3, 1]);
+    const c = tf.tensor3d(Float32Array.from({ length: 2 * 1 * 4 }, (_, i) => 200 + i), [2, 1, 4]);
+    const la = a.arraySync();
+    const lb = b.arraySync();
+    const lc = c.arraySync();
+    const last = tf.concat([a, b], 2);
+    expect(last.arraySync()).toEqual(la.map((m, i) => m.map((row, j) => [...row, ...lb[i][j]])));
+    const middle = tf.concat([a, c], 1);
+    expect(middle.arraySync()).toEqual(la.map((m, i) => [...m, ...lc[i]]));
+    const ints = tf.concat([tf.tensor2d([[1], [2]], [2, 1], 'int32'), tf.tensor2d([[3, 4], [5, 6]], [2, 2], 'int32')], 1);
+    expect(ints.arraySync()).toEqual([[1, 3, 4], [2, 5, 6]]);
+    const table = tf.tensor2d(Float32Array.from({ length: 5 * 3 }, (_, i) => i / 2), [5, 3]);
+    const rows = tf.gather(table, tf.tensor2d([[4], [0], [4], [2]], [4, 1], 'int32'));
+    expect(rows.shape).toEqual([4, 1, 3]);
+    const lt = table.arraySync();
+    expect(rows.arraySync()).toEqual([4, 0, 4, 2].map((r) => [lt[r]]));
+    const bad = tf.tensor1d([1, 5], 'int32');
+    const before = tf.backend().numDataIds();
+    expect(() => tf.gather(table, bad)).toThrow(/index value 5 is not in \[0, 4\]/);
+    expect(tf.backend().numDataIds()).toBe(before);
+    tf.dispose([a, b, c, table, bad, last, middle, ints, rows]);
+  });
 });
