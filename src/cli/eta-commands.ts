@@ -13,8 +13,8 @@ import { trainEta } from '../ml/eta/train.js';
 import { backtestEta, formatBacktest } from '../ml/eta/evaluate.js';
 import { createFileModelStore } from '../ml/registry/file-model-store.js';
 import { loadEtaBundle } from '../ml/eta/bundle.js';
-import { scoreRows } from '../ml/eta/predictor.js';
-import { queryEtaFeatures } from '../features/eta/feature-sql.js';
+import { scoreFrame } from '../ml/eta/predictor.js';
+import { queryEtaFeatureFrame } from '../features/eta/eta-frame.js';
 import { initTf } from '../ml/backend.js';
 
 interface CommonOpts {
@@ -141,18 +141,20 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
         const orderIds = await maybeLoadOlist(rt, ctx, opts.olist);
         await initTf(ctx.config.tfBackend, ctx.log);
         const bundle = await loadEtaBundle(createFileModelStore(ctx.config.modelsDir));
-        const rows = await queryEtaFeatures(ctx.warehouse, { kind: 'purchase', from: await dayStart(ctx, from, opts.tz, orderIds), openOrDelivered: true, orderIds });
-        const days = scoreRows(bundle, rows);
-        const iso = (base: Date, d: number) => new Date(base.getTime() + d * 86_400_000).toISOString();
+        const examples = await queryEtaFeatureFrame(ctx.warehouse, { kind: 'purchase', from: await dayStart(ctx, from, opts.tz, orderIds), openOrDelivered: true, orderIds });
+        const days = scoreFrame(bundle, examples);
+        const [orderId, shipmentId, purchasedAt] = [examples.text('order_id'), examples.text('shipment_id'), examples.number('purchased_at')];
+        const iso = (base: number, d: number) => new Date(base + d * 86_400_000).toISOString();
         const lines = ['order_id,shipment_id,p10_days,p50_days,p90_days,p10_at,p50_at,p90_at'];
-        rows.forEach((r, i) => {
+        for (let i = 0; i < examples.n; i++) {
           const [a, b, c] = [days[i * 3], days[i * 3 + 1], days[i * 3 + 2]];
-          lines.push([csv(r.order_id), csv(r.shipment_id), a.toFixed(3), b.toFixed(3), c.toFixed(3), iso(r.purchased_at, a), iso(r.purchased_at, b), iso(r.purchased_at, c)].join(','));
-        });
+          const t = purchasedAt[i];
+          lines.push([csv(orderId[i] ?? ''), csv(shipmentId[i] ?? ''), a.toFixed(3), b.toFixed(3), c.toFixed(3), iso(t, a), iso(t, b), iso(t, c)].join(','));
+        }
         const out = path.resolve(opts.out);
         fs.mkdirSync(path.dirname(out), { recursive: true });
         fs.writeFileSync(out, `${lines.join('\n')}\n`);
-        rt.out(`wrote ${rows.length} predictions with eta model ${bundle.version} to ${out}`);
+        rt.out(`wrote ${examples.n} predictions with eta model ${bundle.version} to ${out}`);
         bundle.model.dispose();
       });
     });

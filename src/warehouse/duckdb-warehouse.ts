@@ -4,6 +4,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBAppender, type DuckDB
 import type { Row, SqlRunner, SqlValue, Warehouse } from './warehouse.js';
 import { applyMigrations } from './migrate.js';
 import { restoreDeferredIndexes } from './bulk-indexes.js';
+import { readColumns } from './duckdb-columns.js';
 import { ShipcastError } from '../errors.js';
 
 /** A FIFO mutex: DuckDB transactions are per connection, so writers must not interleave. */
@@ -57,6 +58,9 @@ function runnerFor(conn: DuckDBConnection): SqlRunner {
       const rows = reader.getRowObjectsJS();
       return rows.length > 0 ? (normalizeRow(rows[0] as Record<string, unknown>) as T) : undefined;
     },
+    async columns(sql, params) {
+      return readColumns(await conn.run(sql, toParams(params)));
+    },
   };
 }
 
@@ -104,6 +108,7 @@ export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Pro
     run: (sql, params) => mutex.lock(() => w.run(sql, params)),
     all: (sql, params) => r.all(sql, params),
     one: (sql, params) => r.one(sql, params),
+    columns: (sql, params) => r.columns(sql, params),
     transaction: (fn) =>
       mutex.lock(async () => {
         await writer.run('BEGIN TRANSACTION');

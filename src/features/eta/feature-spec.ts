@@ -2,7 +2,9 @@
  * The ETA feature spec: vocabularies and normalization statistics fitted on training rows and
  * saved next to the model, so serving encodes exactly as training did. Pure functions, no I/O.
  */
-import { CATEGORICAL_FEATURES, CATEGORICAL_MIN_COUNT, NUMERIC_FEATURES, type RawEtaRow } from './feature-sql.js';
+import type { RawEtaRow } from './feature-sql.js';
+import { frameFromRows } from './eta-frame.js';
+import { encodeFrame, fitFeatureSpecFrame } from './encode-columns.js';
 
 /** Index 0 of every vocabulary is reserved for values unseen in training. */
 export const UNKNOWN_INDEX = 0;
@@ -42,17 +44,6 @@ export interface EncodedEta {
   elapsed: Float32Array;
 }
 
-function num(v: unknown): number | undefined {
-  if (v === null || v === undefined) return undefined;
-  const x = typeof v === 'number' ? v : Number(v);
-  return Number.isFinite(x) ? x : undefined;
-}
-
-/** The baseline the residual is taken over: the point-in-time smoothed lane mean, else the global mean, else a constant. */
-export function baselineDays(row: RawEtaRow, fallback: number): number {
-  return num(row.lane_mean) ?? num(row.global_mean) ?? fallback;
-}
-
 /** Days → the model's residual scale. */
 export function toResidual(days: number, baseline: number, spec: Pick<EtaFeatureSpec, 'targetScale'>): number {
   return (Math.log1p(Math.max(0, days)) - Math.log1p(Math.max(0, baseline))) / spec.targetScale;
@@ -63,39 +54,9 @@ export function fromResidual(resid: number, baseline: number, spec: Pick<EtaFeat
   return Math.expm1(Math.log1p(Math.max(0, baseline)) + resid * spec.targetScale);
 }
 
-/** Fits vocabularies (sorted, so the spec is deterministic) and standardization statistics. */
+/** Fits vocabularies (sorted, so the spec is deterministic) and standardization statistics (see `fitFeatureSpecFrame`). */
 export function fitFeatureSpec(rows: readonly RawEtaRow[]): EtaFeatureSpec {
-  const numeric: NumericStat[] = NUMERIC_FEATURES.map((name) => {
-    let n = 0;
-    let sum = 0;
-    let sq = 0;
-    for (const r of rows) {
-      const x = num(r[name]);
-      if (x === undefined) continue;
-      n++;
-      sum += x;
-      sq += x * x;
-    }
-    const mean = n > 0 ? sum / n : 0;
-    const variance = n > 1 ? Math.max(0, sq / n - mean * mean) : 0;
-    return { name, mean, std: Math.sqrt(variance) > 1e-9 ? Math.sqrt(variance) : 1, missingRate: rows.length ? 1 - n / rows.length : 0 };
-  });
-  const categorical = CATEGORICAL_FEATURES.map((name) => {
-    const counts = new Map<string, number>();
-    for (const r of rows) {
-      const v = String(r[name] ?? '');
-      counts.set(v, (counts.get(v) ?? 0) + 1);
-    }
-    const min = CATEGORICAL_MIN_COUNT[name] ?? 1;
-    return { name, vocabulary: ['<unknown>', ...[...counts].filter(([, c]) => c >= min).map(([v]) => v).sort()] };
-  });
-  const totals = rows.map((r) => num(r.total_days)).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-  const median = totals.length ? totals[Math.floor(totals.length / 2)] : 7;
-  const residuals = rows
-    .map((r) => Math.abs(toResidual(num(r.total_days) ?? median, baselineDays(r, median), { targetScale: 1 })))
-    .sort((a, b) => a - b);
-  const mad = residuals.length ? residuals[Math.floor(residuals.length / 2)] : 0.5;
-  return { version: 1, numeric, categorical, targetScale: Math.max(0.05, mad * 2), fallbackBaselineDays: median };
+  return fitFeatureSpecFrame(frameFromRows(rows));
 }
 
 /** Width of the numeric input: one column per feature plus one indicator per feature ever missing. */
@@ -103,38 +64,7 @@ export function numericWidth(spec: EtaFeatureSpec): number {
   return spec.numeric.length + spec.numeric.filter((s) => s.missingRate > 0).length;
 }
 
-/** Encodes rows with a fitted spec. Unseen categories map to index 0; missing numerics to the mean plus an indicator. */
+/** Encodes rows with a fitted spec (see `encodeFrame`). Unseen categories map to index 0; missing numerics to the mean plus an indicator. */
 export function encodeRows(rows: readonly RawEtaRow[], spec: EtaFeatureSpec): EncodedEta {
-  const n = rows.length;
-  const width = numericWidth(spec);
-  const numeric = new Float32Array(n * width);
-  const indicatorCols = spec.numeric.map((s, i) => ({ i, has: s.missingRate > 0 }));
-  const indicatorIndex = new Map<number, number>();
-  let next = spec.numeric.length;
-  for (const c of indicatorCols) if (c.has) indicatorIndex.set(c.i, next++);
-  const lookups = spec.categorical.map((c) => new Map(c.vocabulary.map((v, i) => [v, i])));
-  const categorical = spec.categorical.map(() => new Int32Array(n));
-  const baseline = new Float32Array(n);
-  const elapsed = new Float32Array(n);
-  for (let r = 0; r < n; r++) {
-    const row = rows[r];
-    const o = r * width;
-    for (let j = 0; j < spec.numeric.length; j++) {
-      const s = spec.numeric[j];
-      const x = num(row[s.name]);
-      if (x === undefined) {
-        const ind = indicatorIndex.get(j);
-        if (ind !== undefined) numeric[o + ind] = 1;
-      } else {
-        // Clip far outliers so one bad row cannot dominate a batch.
-        numeric[o + j] = Math.max(-6, Math.min(6, (x - s.mean) / s.std));
-      }
-    }
-    for (let j = 0; j < spec.categorical.length; j++) {
-      categorical[j][r] = lookups[j].get(String(row[spec.categorical[j].name] ?? '')) ?? UNKNOWN_INDEX;
-    }
-    baseline[r] = baselineDays(row, spec.fallbackBaselineDays);
-    elapsed[r] = num(row.elapsed_days) ?? 0;
-  }
-  return { n, numeric, categorical, baseline, elapsed };
+  return encodeFrame(frameFromRows(rows), spec);
 }

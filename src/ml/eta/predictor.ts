@@ -6,7 +6,8 @@ import type { EtaPrediction, EtaPredictor } from '../../domain/eta.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import type { Logger } from '../../log.js';
 import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql.js';
-import { encodeRows } from '../../features/eta/feature-spec.js';
+import { frameFromRows, type EtaFrame } from '../../features/eta/eta-frame.js';
+import { encodeFrame } from '../../features/eta/encode-columns.js';
 import { predictDays } from './model.js';
 import { applyCalibration } from './calibration.js';
 import { loadEtaBundle, type EtaBundle } from './bundle.js';
@@ -17,12 +18,17 @@ import { conditionOnUndelivered } from './survival.js';
 
 const DAY_MS = 86_400_000;
 
-/** Scored rows: calibrated P10/P50/P90 in days since purchase, row-major [n,3]. */
-export function scoreRows(bundle: EtaBundle, rows: readonly RawEtaRow[]): Float32Array {
-  const enc = encodeRows(rows, bundle.spec);
+/** Scored examples: calibrated P10/P50/P90 in days since purchase, row-major [n,3]. */
+export function scoreFrame(bundle: EtaBundle, frame: EtaFrame): Float32Array {
+  const enc = encodeFrame(frame, bundle.spec);
   const pred = predictDays(bundle.model, enc, bundle.spec);
-  applyCalibration(pred, enc.elapsed, rows.map((r) => r.stage), bundle.calibration);
+  applyCalibration(pred, enc.elapsed, frame.text('stage').map((s) => s ?? ''), bundle.calibration);
   return pred;
+}
+
+/** `scoreFrame` for row objects (serving, where rows are few and needed whole). */
+export function scoreRows(bundle: EtaBundle, rows: readonly RawEtaRow[]): Float32Array {
+  return scoreFrame(bundle, frameFromRows(rows));
 }
 
 /** Turns a scored row into the domain prediction. */

@@ -7,8 +7,10 @@ import crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import type { Logger } from '../../log.js';
-import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql.js';
-import { encodeRows, fitFeatureSpec, toResidual, type EncodedEta, type EtaFeatureSpec } from '../../features/eta/feature-spec.js';
+import type { RawEtaRow } from '../../features/eta/feature-sql.js';
+import type { EncodedEta, EtaFeatureSpec } from '../../features/eta/feature-spec.js';
+import { asFrame, queryEtaFeatureFrame, splitFrameByTime, type EtaExamples, type EtaFrame } from '../../features/eta/eta-frame.js';
+import { concatEncoded, encodeFrame, fitFeatureSpecFrame, residualTargets } from '../../features/eta/encode-columns.js';
 import { buildEtaModel, inputTensors, pinballLoss, predictDays } from './model.js';
 import { applyCalibration, fitTailAdjustment, MIN_STAGE_ROWS, type EtaCalibration, type TailAdjustment } from './calibration.js';
 import { windowMetrics, type WindowMetrics } from './metrics.js';
@@ -68,7 +70,7 @@ export interface TrainEtaMetrics {
   validationInFlight?: WindowMetrics;
   calibration: EtaCalibration;
   seconds: number;
-  /** Where the time went: feature query (SQL and row objects), encoding, the epochs (incl. the refit), in seconds. */
+  /** Where the time went: feature query (SQL and columnar read), encoding, the epochs (incl. the refit), in seconds. */
   stages: { featureSeconds: number; encodeSeconds: number; epochSeconds: number; exampleEpochs: number };
   backend: string;
 }
@@ -92,6 +94,9 @@ export const LARGE_TRAINING_SET = 50_000;
  */
 export const MAX_EXAMPLES_PER_EPOCH = 524_288;
 
+/** Feature-query columns training never reads; not fetching them saves decoding their strings. */
+const TRAINING_UNUSED_COLUMNS = ['order_id', 'promised_at', 'delivered_at', 'event_id', 'event_source'];
+
 /** Seeded PRNG so shuffles (and hence training) are reproducible per seed. */
 export const seededRandom = mulberry32;
 
@@ -106,18 +111,21 @@ function shuffled(n: number, rand: () => number): Int32Array {
   return idx;
 }
 
-/** Hash of the training rows (shipment, moment, target), recorded with the model. */
-export function fingerprintRows(rows: readonly RawEtaRow[]): string {
+/** Hash of the training examples (shipment, moment, target), recorded with the model. */
+export function fingerprintExamples(frame: EtaFrame): string {
   const h = crypto.createHash('sha256');
-  for (const r of rows) h.update(`${r.shipment_id}|${r.as_of.getTime()}|${r.total_days}\n`);
+  const [id, asOf, total] = [frame.text('shipment_id'), frame.number('as_of'), frame.number('total_days')];
+  // Hashed in blocks of lines: one update per example would cost more than the hash itself.
+  let block = '';
+  for (let i = 0; i < frame.n; i++) {
+    block += `${id[i]}|${asOf[i]}|${Number.isNaN(total[i]) ? null : total[i]}\n`;
+    if (block.length > 1 << 16) {
+      h.update(block);
+      block = '';
+    }
+  }
+  h.update(block);
   return h.digest('hex');
-}
-
-/** Residual targets on the model's scale, tiled to the model's output width (tfjs wants matching shapes). */
-function targets(rows: readonly RawEtaRow[], enc: EncodedEta, spec: EtaFeatureSpec, width: number): Float32Array {
-  const y = new Float32Array(enc.n * width);
-  for (let i = 0; i < enc.n; i++) y.fill(toResidual(rows[i].total_days as number, enc.baseline[i], spec), i * width, (i + 1) * width);
-  return y;
 }
 
 function valLoss(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, width: number, batch: number): number {
@@ -162,8 +170,8 @@ async function runEpoch(
  * learned from too. Pure of I/O: used by `trainEta` and by the backtest.
  */
 export async function fitEtaModel(
-  trainRows: readonly RawEtaRow[],
-  valRows: readonly RawEtaRow[],
+  trainExamples: EtaExamples,
+  valExamples: EtaExamples,
   opts: TrainEtaOptions & { onEpoch?: TrainEtaDeps['onEpoch'] } = {},
 ): Promise<{
   model: tf.LayersModel; spec: EtaFeatureSpec; calibration: EtaCalibration; bestEpoch: number; epochs: number; valPred: Float32Array; valEnc: EncodedEta;
@@ -171,12 +179,14 @@ export async function fitEtaModel(
 }> {
   const seed = opts.seed ?? 42;
   let t = performance.now();
-  const spec = fitFeatureSpec(trainRows);
-  const trEnc = encodeRows(trainRows, spec);
-  const vaEnc = encodeRows(valRows, spec);
+  const train = asFrame(trainExamples);
+  const val = asFrame(valExamples);
+  const spec = fitFeatureSpecFrame(train);
+  const trEnc = encodeFrame(train, spec);
+  const vaEnc = encodeFrame(val, spec);
   const outWidth = 3 * (opts.towers ?? 1);
-  const yTr = targets(trainRows, trEnc, spec, outWidth);
-  const yVa = targets(valRows, vaEnc, spec, outWidth);
+  const yTr = residualTargets(train, trEnc, spec, outWidth);
+  const yVa = residualTargets(val, vaEnc, spec, outWidth);
   let encodeSeconds = (performance.now() - t) / 1000;
   let epochSeconds = 0;
   let exampleEpochs = 0;
@@ -223,11 +233,13 @@ export async function fitEtaModel(
   const coverage = opts.coverage ?? 0.8;
   const inflightIdx: number[] = [];
   const purchaseIdx: number[] = [];
-  valRows.forEach((r, i) => (r.stage === 'none' ? purchaseIdx : inflightIdx).push(i));
+  const valStage = val.text('stage');
+  const valY = val.number('total_days');
+  valStage.forEach((stage, i) => (stage === 'none' ? purchaseIdx : inflightIdx).push(i));
   const pick = (ix: number[]) => {
     const p = new Float32Array(ix.length * 3);
     ix.forEach((i, k) => p.set(valPred.subarray(i * 3, i * 3 + 3), k * 3));
-    return { p, y: ix.map((i) => valRows[i].total_days as number) };
+    return { p, y: ix.map((i) => valY[i]) };
   };
   const a = pick(purchaseIdx);
   const atPurchase = fitTailAdjustment(a.p, a.y, coverage);
@@ -238,9 +250,10 @@ export async function fitEtaModel(
   const byStage: Record<string, TailAdjustment> = {};
   const stages = new Map<string, number[]>();
   for (const i of inflightIdx) {
-    const ix = stages.get(valRows[i].stage);
+    const stage = valStage[i] ?? '';
+    const ix = stages.get(stage);
     if (ix) ix.push(i);
-    else stages.set(valRows[i].stage, [i]);
+    else stages.set(stage, [i]);
   }
   for (const [stage, ix] of [...stages].sort((x, y) => x[0].localeCompare(y[0]))) {
     if (ix.length < MIN_STAGE_ROWS) continue;
@@ -250,9 +263,10 @@ export async function fitEtaModel(
   // Refitting doubles the cost; on large sets the held-out slice adds little, so skip it there.
   if ((opts.refit ?? !large) && vaEnc.n > 0 && bestEpoch > 0) {
     t = performance.now();
-    const all = [...trainRows, ...valRows];
-    const allEnc = encodeRows(all, spec);
-    const yAll = targets(all, allEnc, spec, outWidth);
+    const allEnc = concatEncoded(trEnc, vaEnc);
+    const yAll = new Float32Array(yTr.length + yVa.length);
+    yAll.set(yTr);
+    yAll.set(yVa, yTr.length);
     encodeSeconds += (performance.now() - t) / 1000;
     model.dispose();
     model = build();
@@ -292,33 +306,37 @@ export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): 
   const t0 = performance.now();
   const backend = await initTf(deps.tfBackend ?? 'auto', deps.log);
   const tFeatures = performance.now();
-  const rows = await queryEtaFeatures(deps.warehouse, {
-    kind: 'training', from: opts.from, until: opts.until, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
-  });
+  const examples = await queryEtaFeatureFrame(
+    deps.warehouse,
+    { kind: 'training', from: opts.from, until: opts.until, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42 },
+    TRAINING_UNUSED_COLUMNS,
+  );
   const featureSeconds = (performance.now() - tFeatures) / 1000;
-  const shipments = rows.filter((r) => r.stage === 'none').length;
+  const shipments = examples.text('stage').filter((s) => s === 'none').length;
   if (shipments < 50) {
     throw new ShipcastError('BAD_INPUT', `until: only ${shipments} delivered shipments to train on; need at least 50`, { field: 'until' });
   }
-  const { train, val } = timeSplit(rows, opts.validationShare ?? 0.15);
-  deps.log.info({ train: train.length, validation: val.length, backend }, 'training ETA model');
+  const { train, val } = splitFrameByTime(examples, opts.validationShare ?? 0.15);
+  deps.log.info({ train: train.n, validation: val.n, backend }, 'training ETA model');
   const fit = await fitEtaModel(train, val, { ...opts, onEpoch: deps.onEpoch });
   const calibrated = Float32Array.from(fit.valPred);
-  applyCalibration(calibrated, fit.valEnc.elapsed, val.map((r) => r.stage), fit.calibration);
-  const anyInFlight = val.some((r) => r.stage !== 'none');
-  const metricsFor = (keep: (r: RawEtaRow) => boolean) => {
-    const ix = val.map((r, i) => (keep(r) ? i : -1)).filter((i) => i >= 0);
+  const valStage = val.text('stage').map((s) => s ?? '');
+  const valY = val.number('total_days');
+  applyCalibration(calibrated, fit.valEnc.elapsed, valStage, fit.calibration);
+  const anyInFlight = valStage.some((s) => s !== 'none');
+  const metricsFor = (keep: (stage: string) => boolean) => {
+    const ix = valStage.map((s, i) => (keep(s) ? i : -1)).filter((i) => i >= 0);
     return windowMetrics(
       { p10: ix.map((i) => calibrated[i * 3]), p50: ix.map((i) => calibrated[i * 3 + 1]), p90: ix.map((i) => calibrated[i * 3 + 2]) },
-      ix.map((i) => val[i].total_days as number),
+      ix.map((i) => valY[i]),
     );
   };
   const metrics: TrainEtaMetrics = {
-    rows: { train: train.length, validation: val.length, shipments },
+    rows: { train: train.n, validation: val.n, shipments },
     epochs: fit.epochs,
     bestEpoch: fit.bestEpoch,
-    validation: metricsFor((r) => r.stage === 'none'),
-    validationInFlight: anyInFlight ? metricsFor((r) => r.stage !== 'none') : undefined,
+    validation: metricsFor((s) => s === 'none'),
+    validationInFlight: anyInFlight ? metricsFor((s) => s !== 'none') : undefined,
     calibration: fit.calibration,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
     stages: {
@@ -329,7 +347,7 @@ export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): 
     },
     backend,
   };
-  const fingerprint = fingerprintRows(rows);
+  const fingerprint = fingerprintExamples(examples);
   let version = versionName(new Date(), fingerprint);
   if (opts.register !== false) {
     const store = createFileModelStore(deps.modelsDir);
