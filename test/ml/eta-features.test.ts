@@ -17,10 +17,12 @@ describe('ETA features (DuckDB, point in time)', () => {
   });
 
   it('a shipment’s features do not change when later rows are added', async () => {
-    await loadEtaFixture(wh, { shipments: 400, days: 60, seed: 3 });
+    // Holidays make the calendar features vary; the later batch knows the same calendar.
+    const holidays = [9, 10, 23, 41, 58, 61, 77, 92];
+    await loadEtaFixture(wh, { shipments: 400, days: 60, seed: 3, holidays });
     const before = await queryEtaFeatures(wh, { kind: 'purchase' });
     // Later history: more shipments on the same lanes, purchased and delivered afterwards.
-    await loadEtaFixture(wh, { shipments: 400, days: 60, startDay: 60, seed: 4, idPrefix: 'later' });
+    await loadEtaFixture(wh, { shipments: 400, days: 60, startDay: 60, seed: 4, idPrefix: 'later', holidays });
     const after = new Map((await queryEtaFeatures(wh, { kind: 'purchase' })).map((r) => [r.shipment_id, r]));
     expect(after.size).toBe(800);
     for (const r of before) {
