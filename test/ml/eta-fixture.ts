@@ -28,6 +28,8 @@ export interface FixtureOptions {
    * time of day on the next day that is not a holiday.
    */
   holidays?: readonly number[];
+  /** Every n-th shipment gets a `delivery_delayed` scan a third of the way through its transit. */
+  delayScanEvery?: number;
 }
 
 function gaussian(rand: () => number): number {
@@ -86,6 +88,7 @@ export async function loadEtaFixture(wh: Warehouse, opts: FixtureOptions): Promi
       ['out_for_delivery', delivered - 0.3 * DAY, d],
       ['delivered', delivered, d],
     ];
+    if (opts.delayScanEvery && i % opts.delayScanEvery === 0) timeline.splice(2, 0, ['delivery_delayed', shipped + transit * 0.3 * DAY, d]);
     timeline.forEach(([status, t, region], k) => {
       if (t <= end) ev(k, status, t, region);
     });

@@ -12,6 +12,9 @@ export const ROLLING_WINDOW_DAYS = 60;
 /** The most recent part of that window the regime features (recent mean transit, late share) look at. */
 export const RECENT_WINDOW_DAYS = 14;
 
+/** Hours before the moment of prediction in which other parcels' delay scans count (a disruption in progress). */
+export const DELAY_SCAN_WINDOW_HOURS = 48;
+
 /** Days ahead the holiday count and the distance to the next holiday look over (the distance is capped there). */
 export const HOLIDAY_HORIZON_DAYS = 14;
 export const HOLIDAY_DISTANCE_CAP_DAYS = 30;
@@ -64,6 +67,8 @@ export const NUMERIC_FEATURES = [
   'pickup_day', 'next_pickup_days', 'delivery_day', 'delivery_day_1', 'delivery_day_3', 'holidays_ahead', 'holiday_in_days',
   // Regime: the last RECENT_WINDOW_DAYS of deliveries, which follow drift faster than the 60-day means.
   'global_recent_mean', 'global_recent_late', 'dest_recent_mean', 'dest_recent_late', 'lane_recent_mean',
+  // Disruption in progress: other parcels to the destination region reported delayed in the last hours.
+  'dest_delay_scans',
 ] as const;
 
 /** Categorical features produced by the SQL; each gets an embedding. */
@@ -306,6 +311,21 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     LEFT JOIN origin_tz otz ON otz.country = s.origin_country AND otz.region = s.origin_region
   ),
   ${calendarCtes()},
+  -- Parcels to each destination region whose carrier reported a delay (weather, customs) in the
+  -- ${DELAY_SCAN_WINDOW_HOURS} whole hours before the hour of the moment of prediction, by when the scan was received.
+  delay_q AS (SELECT DISTINCT b.dest_region, CAST(floor(epoch(ex.as_of) / 3600) AS BIGINT) AS ah FROM ex JOIN qbase b USING (shipment_id)),
+  delay_scans AS (
+    SELECT coalesce(s.dest_region, '?') AS dest_region, CAST(floor(epoch(e.received_at) / 3600) AS BIGINT) AS rh, e.shipment_id
+    FROM tracking_events e JOIN shipments s USING (shipment_id)
+    WHERE e.status = 'delivery_delayed' AND e.received_at >= (SELECT min(as_of) FROM ex) - INTERVAL ${DELAY_SCAN_WINDOW_HOURS + 1} HOUR
+      AND e.received_at < (SELECT max(as_of) FROM ex)
+      ${ex.scoped ? 'AND s.order_id IN (SELECT order_id FROM extract_orders)' : ''}
+  ),
+  delay_recent AS (
+    SELECT q.dest_region, q.ah, count(DISTINCT d.shipment_id) AS n_delayed
+    FROM delay_q q JOIN delay_scans d ON d.dest_region = q.dest_region AND d.rh BETWEEN q.ah - ${DELAY_SCAN_WINDOW_HOURS} AND q.ah - 1
+    GROUP BY ALL
+  ),
   -- Deliveries on days [first purchase day - window, last purchase day - 1] are all any window sees.
   span AS (SELECT to_timestamp((min(pday) - ${ROLLING_WINDOW_DAYS}) * ${DAY}) AS lo, to_timestamp(max(pday) * ${DAY}) AS hi FROM qbase),
   hist_ship AS (
@@ -333,6 +353,8 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     -- Calendar at the moment of prediction, in the destination's local time (deliveries follow it).
     hour(timezone(b.d_tz, ex.as_of)) + minute(timezone(b.d_tz, ex.as_of)) / 60.0 AS as_of_hour,
     CAST(dayofweek(timezone(b.d_tz, ex.as_of)) AS VARCHAR) AS as_of_weekday,
+    -- Per the destination's usual volume over the same span (its 60-day deliveries).
+    coalesce(dr.n_delayed, 0) / greatest(1, coalesce(dest_n, 0) * ${DELAY_SCAN_WINDOW_HOURS / 24} / ${ROLLING_WINDOW_DAYS}) AS dest_delay_scans,
     co.pickup_day, co.next_pickup_days, cd.delivery_day, cd.delivery_day_1, cd.delivery_day_3, cd.holidays_ahead, cd.holiday_in_days,
     -- Sparse keys borrow strength from their parent (shrinkage with 5 pseudo-observations).
     (coalesce(lane_mean * lane_n, 0) + 5 * coalesce(dest_mean, overall_mean)) / (coalesce(lane_n, 0) + 5) AS lane_mean,
@@ -353,6 +375,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
   LEFT JOIN lane ON lane_k = b.lane AND lane_d = b.pday LEFT JOIN dest ON dest_k = b.dest_region AND dest_d = b.pday
   LEFT JOIN origin ON origin_k = b.origin_region AND origin_d = b.pday LEFT JOIN seller ON seller_k = b.seller AND seller_d = b.pday
   LEFT JOIN carrier ON carrier_k = b.carrier_service AND carrier_d = b.pday LEFT JOIN overall ON overall_d = b.pday
+  LEFT JOIN delay_recent dr ON dr.dest_region = b.dest_region AND dr.ah = CAST(floor(epoch(ex.as_of) / 3600) AS BIGINT)
   LEFT JOIN calf co ON co.country = b.o_country AND co.day = CAST(timezone(b.o_tz, ex.as_of) AS DATE)
   LEFT JOIN calf cd ON cd.country = b.d_country AND cd.day = CAST(timezone(b.d_tz, ex.as_of) AS DATE)
   ORDER BY b.purchased_at, b.shipment_id, ex.as_of`;
