@@ -233,24 +233,15 @@ function calendarCtes(): string {
     ) g
     LEFT JOIN delivery_calendar h ON h.country = c.country AND h.day = CAST(g.day AS DATE)
   ),
-  calw AS (
-    SELECT country, day, hol, dow BETWEEN 1 AND 5 AND NOT hol AS pick, dow <> 0 AND NOT hol AS deliv,
-      sum(CASE WHEN dow BETWEEN 1 AND 5 AND NOT hol THEN 1 ELSE 0 END) OVER w AS cum_pick,
-      sum(CASE WHEN dow <> 0 AND NOT hol THEN 1 ELSE 0 END) OVER w AS cum_deliv,
-      sum(CASE WHEN hol THEN 1 ELSE 0 END) OVER w AS cum_hol,
-      min(CASE WHEN hol THEN day END) OVER (PARTITION BY country ORDER BY day ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_hol
-    FROM cal WINDOW w AS (PARTITION BY country ORDER BY day)
-  ),
   calf AS (
-    SELECT c.country, c.day, CAST(c.pick AS INTEGER) AS pickup_day, CAST(c.deliv AS INTEGER) AS delivery_day,
-      p1.day - c.day AS next_pickup_days, d1.day - c.day AS delivery_day_1, d3.day - c.day AS delivery_day_3,
-      h.cum_hol - c.cum_hol AS holidays_ahead,
-      least(${HOLIDAY_DISTANCE_CAP_DAYS}, coalesce(c.next_hol - c.day, ${HOLIDAY_DISTANCE_CAP_DAYS})) AS holiday_in_days
-    FROM calw c
-    LEFT JOIN calw p1 ON p1.country = c.country AND p1.pick AND p1.cum_pick = c.cum_pick + 1
-    LEFT JOIN calw d1 ON d1.country = c.country AND d1.deliv AND d1.cum_deliv = c.cum_deliv + 1
-    LEFT JOIN calw d3 ON d3.country = c.country AND d3.deliv AND d3.cum_deliv = c.cum_deliv + 3
-    LEFT JOIN calw h ON h.country = c.country AND h.day = c.day + ${HOLIDAY_HORIZON_DAYS}
+    SELECT country, day, CAST(pick AS INTEGER) AS pickup_day, CAST(deliv AS INTEGER) AS delivery_day,
+      min(CASE WHEN pick THEN day END) OVER ahead - day AS next_pickup_days,
+      min(CASE WHEN deliv THEN day END) OVER ahead - day AS delivery_day_1,
+      list_filter(list(CASE WHEN deliv THEN day END) OVER (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING), x -> x IS NOT NULL)[3] - day AS delivery_day_3,
+      sum(CASE WHEN hol THEN 1 ELSE 0 END) OVER (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_HORIZON_DAYS} FOLLOWING) AS holidays_ahead,
+      least(${HOLIDAY_DISTANCE_CAP_DAYS}, coalesce(min(CASE WHEN hol THEN day END) OVER (w ROWS BETWEEN CURRENT ROW AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING) - day, ${HOLIDAY_DISTANCE_CAP_DAYS})) AS holiday_in_days
+    FROM (SELECT *, dow BETWEEN 1 AND 5 AND NOT hol AS pick, dow <> 0 AND NOT hol AS deliv FROM cal)
+    WINDOW w AS (PARTITION BY country ORDER BY day), ahead AS (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING)
   )`;
 }
 
