@@ -59,7 +59,7 @@ export interface RawEtaRow {
 
 /** Numeric features produced by the SQL, in model input order. */
 export const NUMERIC_FEATURES = [
-  'elapsed_days', 'at_dest_region', 'promise_days', 'approval_hours', 'limit_days', 'distance_km', 'origin_lat', 'origin_lng',
+  'elapsed_days', 'handoff_age_days', 'at_dest_region', 'promise_days', 'approval_hours', 'limit_days', 'distance_km', 'origin_lat', 'origin_lng',
   'dest_lat', 'dest_lng', 'log_weight', 'log_volume',
   'log_freight', 'log_price', 'n_items', 'purchase_hour', 'as_of_hour', 'lane_mean', 'lane_log_n', 'dest_mean', 'origin_mean',
   'seller_mean', 'seller_handoff_mean', 'seller_log_n', 'carrier_mean', 'global_mean', 'lane_over_promise', 'global_over_promise',
@@ -275,7 +275,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     ) QUALIFY row_number() OVER (PARTITION BY country, region ORDER BY n DESC, time_zone) = 1
   ),
   qbase AS (
-    SELECT s.shipment_id, s.order_id, o.purchased_at, s.promised_at, s.delivered_at,
+    SELECT s.shipment_id, s.order_id, o.purchased_at, s.promised_at, s.delivered_at, s.shipped_at,
       ${keys('s', 'i.seller_id')},
       (epoch(s.delivered_at) - epoch(o.purchased_at)) / ${DAY} AS total_days,
       (epoch(s.promised_at) - epoch(o.purchased_at)) / ${DAY} AS promise_days,
@@ -338,6 +338,8 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
   SELECT b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
     b.total_days,
     greatest(0, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY}) AS elapsed_days,
+    -- Days since the carrier took the parcel; missing (an input of its own) until it has.
+    CASE WHEN b.shipped_at <= ex.as_of THEN (epoch(ex.as_of) - epoch(b.shipped_at)) / ${DAY} END AS handoff_age_days,
     CASE WHEN ex.event_region IS NOT NULL AND ex.event_region = b.dest_region THEN 1 ELSE 0 END AS at_dest_region,
     b.promise_days, b.approval_hours, b.limit_days, b.distance_km, b.origin_lat, b.origin_lng, b.dest_lat, b.dest_lng, b.log_weight, b.log_volume, b.log_freight, b.log_price, b.n_items,
     b.purchase_hour,
