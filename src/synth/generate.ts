@@ -12,6 +12,7 @@ import { buildStages, TEMP_TABLES } from './stages.js';
 import { behaviourParameters, NBA_ACTIONS } from './behaviour.js';
 import { tempTableSql, lit } from './sql-literals.js';
 import { FULFILMENT_CENTRES, METROS } from './geo.js';
+import { deliveryCalendarSql } from './delivery-calendar.js';
 
 /** Bumped whenever the same (seed, shipments, asOf) would produce different data. */
 export const GENERATOR_VERSION = 'synth-1';
@@ -135,6 +136,8 @@ export async function generateSample(wh: Warehouse, opts: GenerateOptions): Prom
       progress(st.weight);
     }
     await tx.run(truthDimensionSql(seed, shipments, asOf, dims.historyStartS, knobs));
+    // The generator's holidays as reference data (delivery_calendar), as a user would fill it.
+    await tx.run(deliveryCalendarSql(dims.calendar));
     await tx.run(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
   });
   progress(1);

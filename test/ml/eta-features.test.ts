@@ -17,12 +17,18 @@ describe('ETA features (DuckDB, point in time)', () => {
   });
 
   it('a shipment’s features do not change when later rows are added', async () => {
-    await loadEtaFixture(wh, { shipments: 400, days: 60, seed: 3 });
+    // Holidays make the calendar features vary; the later batch knows the same calendar.
+    const holidays = [9, 10, 23, 41, 58, 61, 77, 92];
+    await loadEtaFixture(wh, { shipments: 400, days: 60, seed: 3, holidays, delayScanEvery: 7 });
     const before = await queryEtaFeatures(wh, { kind: 'purchase' });
     // Later history: more shipments on the same lanes, purchased and delivered afterwards.
-    await loadEtaFixture(wh, { shipments: 400, days: 60, startDay: 60, seed: 4, idPrefix: 'later' });
+    await loadEtaFixture(wh, { shipments: 400, days: 60, startDay: 60, seed: 4, idPrefix: 'later', holidays, delayScanEvery: 7 });
     const after = new Map((await queryEtaFeatures(wh, { kind: 'purchase' })).map((r) => [r.shipment_id, r]));
     expect(after.size).toBe(800);
+    // The new inputs vary here, so the comparison below exercises them.
+    for (const f of ['holidays_ahead', 'dest_delay_scans', 'dest_recent_mean', 'global_recent_late'] as const) {
+      expect(new Set(before.map((r) => r[f])).size, f).toBeGreaterThan(1);
+    }
     for (const r of before) {
       const a = after.get(r.shipment_id)!;
       // Window sums may add in another order, so compare numbers to 1e-9 relative.

@@ -22,6 +22,14 @@ export interface FixtureOptions {
   idPrefix?: string;
   /** Offset of the first purchase, in days from FIXTURE_START. */
   startDay?: number;
+  /**
+   * Planted holidays (days from FIXTURE_START, UTC dates), written to `delivery_calendar` for the
+   * fixture's country: nothing is delivered on them, a parcel arriving on one is delivered the same
+   * time of day on the next day that is not a holiday.
+   */
+  holidays?: readonly number[];
+  /** Every n-th shipment gets a `delivery_delayed` scan a third of the way through its transit. */
+  delayScanEvery?: number;
 }
 
 function gaussian(rand: () => number): number {
@@ -42,6 +50,7 @@ export async function loadEtaFixture(wh: Warehouse, opts: FixtureOptions): Promi
   const ships: (string | number | boolean | null)[][] = [];
   const events: (string | number | null)[][] = [];
   const iso = (t: number) => new Date(t).toISOString();
+  const holidays = new Set(opts.holidays ?? []);
   for (let i = 0; i < opts.shipments; i++) {
     const id = `${p}${String(i).padStart(6, '0')}`;
     const o = origins[Math.floor(rand() * origins.length)];
@@ -55,7 +64,8 @@ export async function loadEtaFixture(wh: Warehouse, opts: FixtureOptions): Promi
     const promiseDays = express ? 5 : 8;
     const handoff = 0.5 + rand() * 0.8;
     const shipped = purchased + handoff * DAY;
-    const delivered = shipped + transit * DAY;
+    let delivered = shipped + transit * DAY;
+    while (holidays.has(Math.floor((delivered - FIXTURE_START) / DAY))) delivered += DAY;
     const isOpen = delivered > end - (opts.openDays ?? 0) * DAY;
     customers.push([`c-${id}`, null, null, null, 'en', 'UTC', null, null, d, 'US', true, false, false, false, null, null]);
     orders.push([`o-${id}`, `c-${id}`, isOpen ? 'shipped' : 'delivered', 'web', 'USD', 50, 0, 5, 55, iso(purchased), iso(purchased + 600_000)]);
@@ -78,6 +88,7 @@ export async function loadEtaFixture(wh: Warehouse, opts: FixtureOptions): Promi
       ['out_for_delivery', delivered - 0.3 * DAY, d],
       ['delivered', delivered, d],
     ];
+    if (opts.delayScanEvery && i % opts.delayScanEvery === 0) timeline.splice(2, 0, ['delivery_delayed', shipped + transit * 0.3 * DAY, d]);
     timeline.forEach(([status, t, region], k) => {
       if (t <= end) ev(k, status, t, region);
     });
@@ -87,5 +98,8 @@ export async function loadEtaFixture(wh: Warehouse, opts: FixtureOptions): Promi
   await wh.append('order_items', items);
   await wh.append('shipments', ships);
   await wh.append('tracking_events', events);
+  for (const h of holidays) {
+    await wh.run(`INSERT INTO delivery_calendar VALUES ('US', $1::DATE, 'fixture holiday', 'test') ON CONFLICT DO NOTHING`, [iso(FIXTURE_START + h * DAY).slice(0, 10)]);
+  }
   return new Date(end);
 }

@@ -9,6 +9,16 @@ import type { SqlRunner } from '../../warehouse/warehouse.js';
 /** Days of delivery history the rolling statistics look back over. */
 export const ROLLING_WINDOW_DAYS = 60;
 
+/** The most recent part of that window the regime features (recent mean transit, late share) look at. */
+export const RECENT_WINDOW_DAYS = 14;
+
+/** Hours before the moment of prediction in which other parcels' delay scans count (a disruption in progress). */
+export const DELAY_SCAN_WINDOW_HOURS = 48;
+
+/** Days ahead the holiday count and the distance to the next holiday look over (the distance is capped there). */
+export const HOLIDAY_HORIZON_DAYS = 14;
+export const HOLIDAY_DISTANCE_CAP_DAYS = 30;
+
 /**
  * Restricts a bulk selection to some orders (e.g. one Olist extract's): only their shipments become
  * examples, and only their deliveries feed the rolling statistics, so the features do not depend on
@@ -49,10 +59,16 @@ export interface RawEtaRow {
 
 /** Numeric features produced by the SQL, in model input order. */
 export const NUMERIC_FEATURES = [
-  'elapsed_days', 'at_dest_region', 'promise_days', 'approval_hours', 'limit_days', 'distance_km', 'origin_lat', 'origin_lng',
+  'elapsed_days', 'handoff_age_days', 'at_dest_region', 'promise_days', 'approval_hours', 'limit_days', 'distance_km', 'origin_lat', 'origin_lng',
   'dest_lat', 'dest_lng', 'log_weight', 'log_volume',
   'log_freight', 'log_price', 'n_items', 'purchase_hour', 'as_of_hour', 'lane_mean', 'lane_log_n', 'dest_mean', 'origin_mean',
   'seller_mean', 'seller_handoff_mean', 'seller_log_n', 'carrier_mean', 'global_mean', 'lane_over_promise', 'global_over_promise',
+  // Delivery calendar at the moment of prediction (delivery_calendar plus the ordinary week).
+  'pickup_day', 'next_pickup_days', 'delivery_day', 'delivery_day_1', 'delivery_day_3', 'holidays_ahead', 'holiday_in_days',
+  // Regime: the last RECENT_WINDOW_DAYS of deliveries, which follow drift faster than the 60-day means.
+  'global_recent_mean', 'global_recent_late', 'dest_recent_mean', 'dest_recent_late', 'lane_recent_mean',
+  // Disruption in progress: other parcels to the destination region reported delayed in the last hours.
+  'dest_delay_scans',
 ] as const;
 
 /** Categorical features produced by the SQL; each gets an embedding. */
@@ -164,7 +180,8 @@ const ROLLING_KEYS = [
 /**
  * The rolling statistics of every grouping key, per key and purchase day of the queried
  * shipments: the count and mean transit of shipments with that key delivered in the
- * ${ROLLING_WINDOW_DAYS} days before that day. Each row is unpivoted into one row per key kind;
+ * ${ROLLING_WINDOW_DAYS} days before that day (and over its last ${RECENT_WINDOW_DAYS} days: count, mean transit and the
+ * share delivered after the promise). Each row is unpivoted into one row per key kind;
  * history is summed per key and delivery day (shifted one day forward, so day d holds the
  * deliveries of day d − 1), only for the keys being queried; each (key, purchase day) pair then
  * adds up the daily sums of its window. Durations are summed as integer milliseconds, so the sums
@@ -176,7 +193,7 @@ function rollingCtes(): string {
   return `qkeys AS (SELECT DISTINCT unnest(${kinds}) AS kind, unnest(${keys}) AS k, pday AS d FROM qbase),
   hday AS (
     SELECT kind, k, dday + 1 AS d, count(*) AS n, sum(total_ms) AS sum_ms, sum(handoff_ms) AS sum_handoff,
-      count(handoff_ms) AS n_handoff, sum(over_ms) AS sum_over, count(over_ms) AS n_over
+      count(handoff_ms) AS n_handoff, sum(over_ms) AS sum_over, count(over_ms) AS n_over, count(*) FILTER (WHERE over_ms > 0) AS n_late
     FROM (SELECT unnest(${kinds}) AS kind, unnest(${keys}) AS k, dday, total_ms, handoff_ms, over_ms FROM hist) h
     SEMI JOIN (SELECT DISTINCT kind, k FROM qkeys) USING (kind, k)
     GROUP BY ALL
@@ -184,13 +201,48 @@ function rollingCtes(): string {
   roll AS (
     SELECT q.kind, q.k, q.d, sum(h.n) AS n, CAST(sum(h.sum_ms) AS DOUBLE) / sum(h.n) / ${DAY_MS} AS mean,
       CAST(sum(h.sum_handoff) AS DOUBLE) / nullif(sum(h.n_handoff), 0) / ${DAY_MS} AS handoff,
-      CAST(sum(h.sum_over) AS DOUBLE) / nullif(sum(h.n_over), 0) / ${DAY_MS} AS over
+      CAST(sum(h.sum_over) AS DOUBLE) / nullif(sum(h.n_over), 0) / ${DAY_MS} AS over,
+      sum(h.n) FILTER (WHERE h.d > q.d - ${RECENT_WINDOW_DAYS}) AS n_recent,
+      CAST(sum(h.sum_ms) FILTER (WHERE h.d > q.d - ${RECENT_WINDOW_DAYS}) AS DOUBLE) / sum(h.n) FILTER (WHERE h.d > q.d - ${RECENT_WINDOW_DAYS}) / ${DAY_MS} AS mean_recent,
+      CAST(sum(h.n_late) FILTER (WHERE h.d > q.d - ${RECENT_WINDOW_DAYS}) AS DOUBLE)
+        / nullif(sum(h.n_over) FILTER (WHERE h.d > q.d - ${RECENT_WINDOW_DAYS}), 0) AS late_recent
     FROM qkeys q JOIN hday h ON h.kind = q.kind AND h.k = q.k AND h.d BETWEEN q.d - ${ROLLING_WINDOW_DAYS - 1} AND q.d
     GROUP BY ALL
   ),
   ${ROLLING_KEYS.map(
-    ([name], i) => `${name} AS (SELECT k AS ${name}_k, d AS ${name}_d, n AS ${name}_n, mean AS ${name}_mean, handoff AS ${name}_handoff, over AS ${name}_over FROM roll WHERE kind = ${i})`,
+    ([name], i) => `${name} AS (SELECT k AS ${name}_k, d AS ${name}_d, n AS ${name}_n, mean AS ${name}_mean, handoff AS ${name}_handoff, over AS ${name}_over,
+      n_recent AS ${name}_n_recent, mean_recent AS ${name}_mean_recent, late_recent AS ${name}_late_recent FROM roll WHERE kind = ${i})`,
   ).join(',\n  ')}`;
+}
+
+/**
+ * The delivery calendar of every country the queried shipments touch, one row per (country, day)
+ * over the days their moments of prediction fall on plus the horizon the features look ahead:
+ * whether carriers pick up (Mon–Fri, not a holiday) and deliver (Mon–Sat, not a holiday) that
+ * day, the days to the next pick-up day and to the 1st and 3rd delivery day after it, the holidays
+ * in the next ${HOLIDAY_HORIZON_DAYS} days and the days to the next one (capped at ${HOLIDAY_DISTANCE_CAP_DAYS}). Holidays come from
+ * `delivery_calendar`; a holiday is known in advance, so these are point in time. Each value only
+ * looks ahead of its own day, well inside the range, so it does not depend on the range.
+ */
+function calendarCtes(): string {
+  return `cal AS (
+    SELECT c.country, CAST(g.day AS DATE) AS day, dayofweek(g.day) AS dow, h.day IS NOT NULL AS hol
+    FROM (SELECT o_country AS country FROM qbase UNION SELECT d_country FROM qbase) c
+    CROSS JOIN (
+      SELECT unnest(generate_series(CAST(min(as_of) AS DATE) - 2, CAST(max(as_of) AS DATE) + ${HOLIDAY_DISTANCE_CAP_DAYS + 20}, INTERVAL 1 DAY)) AS day FROM ex
+    ) g
+    LEFT JOIN delivery_calendar h ON h.country = c.country AND h.day = CAST(g.day AS DATE)
+  ),
+  calf AS (
+    SELECT country, day, CAST(pick AS INTEGER) AS pickup_day, CAST(deliv AS INTEGER) AS delivery_day,
+      min(CASE WHEN pick THEN day END) OVER ahead - day AS next_pickup_days,
+      min(CASE WHEN deliv THEN day END) OVER ahead - day AS delivery_day_1,
+      list_filter(list(CASE WHEN deliv THEN day END) OVER (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING), x -> x IS NOT NULL)[3] - day AS delivery_day_3,
+      sum(CASE WHEN hol THEN 1 ELSE 0 END) OVER (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_HORIZON_DAYS} FOLLOWING) AS holidays_ahead,
+      least(${HOLIDAY_DISTANCE_CAP_DAYS}, coalesce(min(CASE WHEN hol THEN day END) OVER (w ROWS BETWEEN CURRENT ROW AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING) - day, ${HOLIDAY_DISTANCE_CAP_DAYS})) AS holiday_in_days
+    FROM (SELECT *, dow BETWEEN 1 AND 5 AND NOT hol AS pick, dow <> 0 AND NOT hol AS deliv FROM cal)
+    WINDOW w AS (PARTITION BY country ORDER BY day), ahead AS (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING)
+  )`;
 }
 
 /**
@@ -212,8 +264,18 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     FROM order_items WHERE order_id IN (SELECT s.order_id FROM q JOIN shipments s USING (shipment_id))
     GROUP BY order_id
   ),
+  -- Local time at the origin: no origin time zone is stored, so take the most common zone of the
+  -- customers in the origin's (country, region); a static attribute of the place, not history.
+  origin_tz AS (
+    SELECT country, region, time_zone FROM (
+      SELECT c.country, c.region, c.time_zone, count(*) AS n FROM customers c
+      SEMI JOIN (SELECT DISTINCT s.origin_country, s.origin_region FROM q JOIN shipments s USING (shipment_id)) r
+        ON r.origin_country = c.country AND r.origin_region = c.region
+      GROUP BY ALL
+    ) QUALIFY row_number() OVER (PARTITION BY country, region ORDER BY n DESC, time_zone) = 1
+  ),
   qbase AS (
-    SELECT s.shipment_id, s.order_id, o.purchased_at, s.promised_at, s.delivered_at,
+    SELECT s.shipment_id, s.order_id, o.purchased_at, s.promised_at, s.delivered_at, s.shipped_at,
       ${keys('s', 'i.seller_id')},
       (epoch(s.delivered_at) - epoch(o.purchased_at)) / ${DAY} AS total_days,
       (epoch(s.promised_at) - epoch(o.purchased_at)) / ${DAY} AS promise_days,
@@ -228,10 +290,32 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
       ln(1 + coalesce(i.freight, s.freight_cost)) AS log_freight,
       ln(1 + coalesce(i.price, o.subtotal)) AS log_price,
       coalesce(i.n_items, 1) AS n_items,
-      hour(o.purchased_at) + minute(o.purchased_at) / 60.0 AS purchase_hour,
-      CAST(dayofweek(o.purchased_at) AS VARCHAR) AS weekday, CAST(month(o.purchased_at) AS VARCHAR) AS month,
+      coalesce(s.origin_country, s.dest_country, '?') AS o_country, coalesce(s.dest_country, s.origin_country, '?') AS d_country,
+      coalesce(otz.time_zone, cu.time_zone, 'UTC') AS o_tz, coalesce(cu.time_zone, otz.time_zone, 'UTC') AS d_tz,
+      -- Purchase calendar in the origin's local time (hand-off cut-offs are local).
+      timezone(o_tz, o.purchased_at) AS purchase_local,
+      hour(purchase_local) + minute(purchase_local) / 60.0 AS purchase_hour,
+      CAST(dayofweek(purchase_local) AS VARCHAR) AS weekday, CAST(month(purchase_local) AS VARCHAR) AS month,
       CAST(floor(epoch(o.purchased_at) / ${DAY}) AS BIGINT) AS pday
     FROM q JOIN shipments s USING (shipment_id) JOIN orders o USING (order_id) LEFT JOIN items i USING (order_id)
+    LEFT JOIN customers cu ON cu.customer_id = o.customer_id
+    LEFT JOIN origin_tz otz ON otz.country = s.origin_country AND otz.region = s.origin_region
+  ),
+  ${calendarCtes()},
+  -- Parcels to each destination region whose carrier reported a delay (weather, customs) in the
+  -- ${DELAY_SCAN_WINDOW_HOURS} whole hours before the hour of the moment of prediction, by when the scan was received.
+  delay_q AS (SELECT DISTINCT b.dest_region, CAST(floor(epoch(ex.as_of) / 3600) AS BIGINT) AS ah FROM ex JOIN qbase b USING (shipment_id)),
+  delay_scans AS (
+    SELECT coalesce(s.dest_region, '?') AS dest_region, CAST(floor(epoch(e.received_at) / 3600) AS BIGINT) AS rh, e.shipment_id
+    FROM tracking_events e JOIN shipments s USING (shipment_id)
+    WHERE e.status = 'delivery_delayed' AND e.received_at >= (SELECT min(as_of) FROM ex) - INTERVAL ${DELAY_SCAN_WINDOW_HOURS + 1} HOUR
+      AND e.received_at < (SELECT max(as_of) FROM ex)
+      ${ex.scoped ? 'AND s.order_id IN (SELECT order_id FROM extract_orders)' : ''}
+  ),
+  delay_recent AS (
+    SELECT q.dest_region, q.ah, count(DISTINCT d.shipment_id) AS n_delayed
+    FROM delay_q q JOIN delay_scans d ON d.dest_region = q.dest_region AND d.rh BETWEEN q.ah - ${DELAY_SCAN_WINDOW_HOURS} AND q.ah - 1
+    GROUP BY ALL
   ),
   -- Deliveries on days [first purchase day - window, last purchase day - 1] are all any window sees.
   span AS (SELECT to_timestamp((min(pday) - ${ROLLING_WINDOW_DAYS}) * ${DAY}) AS lo, to_timestamp(max(pday) * ${DAY}) AS hi FROM qbase),
@@ -254,11 +338,17 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
   SELECT b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
     b.total_days,
     greatest(0, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY}) AS elapsed_days,
+    -- Days since the carrier took the parcel; missing (an input of its own) until it has.
+    CASE WHEN b.shipped_at <= ex.as_of THEN (epoch(ex.as_of) - epoch(b.shipped_at)) / ${DAY} END AS handoff_age_days,
     CASE WHEN ex.event_region IS NOT NULL AND ex.event_region = b.dest_region THEN 1 ELSE 0 END AS at_dest_region,
     b.promise_days, b.approval_hours, b.limit_days, b.distance_km, b.origin_lat, b.origin_lng, b.dest_lat, b.dest_lng, b.log_weight, b.log_volume, b.log_freight, b.log_price, b.n_items,
     b.purchase_hour,
-    -- Calendar at the moment of prediction (the hand-off weekday decides weekend roll-forwards).
-    hour(ex.as_of) + minute(ex.as_of) / 60.0 AS as_of_hour, CAST(dayofweek(ex.as_of) AS VARCHAR) AS as_of_weekday,
+    -- Calendar at the moment of prediction, in the destination's local time (deliveries follow it).
+    hour(timezone(b.d_tz, ex.as_of)) + minute(timezone(b.d_tz, ex.as_of)) / 60.0 AS as_of_hour,
+    CAST(dayofweek(timezone(b.d_tz, ex.as_of)) AS VARCHAR) AS as_of_weekday,
+    -- Per the destination's usual volume over the same span (its 60-day deliveries).
+    coalesce(dr.n_delayed, 0) / greatest(1, coalesce(dest_n, 0) * ${DELAY_SCAN_WINDOW_HOURS / 24} / ${ROLLING_WINDOW_DAYS}) AS dest_delay_scans,
+    co.pickup_day, co.next_pickup_days, cd.delivery_day, cd.delivery_day_1, cd.delivery_day_3, cd.holidays_ahead, cd.holiday_in_days,
     -- Sparse keys borrow strength from their parent (shrinkage with 5 pseudo-observations).
     (coalesce(lane_mean * lane_n, 0) + 5 * coalesce(dest_mean, overall_mean)) / (coalesce(lane_n, 0) + 5) AS lane_mean,
     ln(1 + coalesce(lane_n, 0)) AS lane_log_n,
@@ -268,11 +358,19 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     carrier_mean, overall_mean AS global_mean,
     (coalesce(lane_over * lane_n, 0) + 5 * overall_over) / (coalesce(lane_n, 0) + 5) AS lane_over_promise,
     overall_over AS global_over_promise,
+    overall_mean_recent AS global_recent_mean, overall_late_recent AS global_recent_late,
+    (coalesce(dest_mean_recent * dest_n_recent, 0) + 5 * coalesce(overall_mean_recent, dest_mean)) / (coalesce(dest_n_recent, 0) + 5) AS dest_recent_mean,
+    (coalesce(dest_late_recent * dest_n_recent, 0) + 5 * overall_late_recent) / (coalesce(dest_n_recent, 0) + 5) AS dest_recent_late,
+    (coalesce(lane_mean_recent * lane_n_recent, 0) + 5 * coalesce(dest_mean_recent, overall_mean_recent, lane_mean))
+      / (coalesce(lane_n_recent, 0) + 5) AS lane_recent_mean,
     b.carrier_service, b.origin_region, b.dest_region, b.lane, b.route, b.weekday, b.month
   FROM ex JOIN qbase b USING (shipment_id)
   LEFT JOIN lane ON lane_k = b.lane AND lane_d = b.pday LEFT JOIN dest ON dest_k = b.dest_region AND dest_d = b.pday
   LEFT JOIN origin ON origin_k = b.origin_region AND origin_d = b.pday LEFT JOIN seller ON seller_k = b.seller AND seller_d = b.pday
   LEFT JOIN carrier ON carrier_k = b.carrier_service AND carrier_d = b.pday LEFT JOIN overall ON overall_d = b.pday
+  LEFT JOIN delay_recent dr ON dr.dest_region = b.dest_region AND dr.ah = CAST(floor(epoch(ex.as_of) / 3600) AS BIGINT)
+  LEFT JOIN calf co ON co.country = b.o_country AND co.day = CAST(timezone(b.o_tz, ex.as_of) AS DATE)
+  LEFT JOIN calf cd ON cd.country = b.d_country AND cd.day = CAST(timezone(b.d_tz, ex.as_of) AS DATE)
   ORDER BY b.purchased_at, b.shipment_id, ex.as_of`;
   return { sql, params: ex.params };
 }

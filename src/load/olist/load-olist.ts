@@ -13,6 +13,7 @@ import { loadRelation, tempName, type RelationLoadResult, type RelationSource } 
 import { readCsvToTemp, type RawCsv } from '../sources.js';
 import { readTaxonomy } from '../load-entity.js';
 import { sqlString } from '../sql-text.js';
+import { brazilHolidays } from './brazil-holidays.js';
 import { DIMENSION_KINDS, OLIST_FILES, findOlistFile, type OlistFileKind } from './olist-files.js';
 import {
   BRAZIL_BOUNDS, OLIST_CARRIER, OLIST_COUNTRY, OLIST_CURRENCY, OLIST_LOCALE, OLIST_SERVICE_LEVEL, OLIST_TIME_ZONE,
@@ -315,6 +316,7 @@ export async function loadOlist(wh: Warehouse, dir: string, opts: OlistOptions =
       progress('tracking_events');
       await tx.run('DELETE FROM load_rejects WHERE entity = $1 AND file = $2', ['tracking_events', ordersFile]);
       await load('tracking_events', ordersFile, trackingSource(orders));
+      await loadBrazilHolidays(tx, orders.table);
       if (files.reviews) {
         progress('csat_responses');
         const reviews = await read('reviews', files.reviews[0], 'csat_responses');
@@ -336,6 +338,25 @@ export async function loadOlist(wh: Warehouse, dir: string, opts: OlistOptions =
       for (const c of opened) await c.close().catch(() => undefined);
     }
   });
+}
+
+/**
+ * Brazil's national holidays for every year the extract's purchases span, and the next (deliveries
+ * run past the last purchase), into `delivery_calendar`; rows already there are kept.
+ */
+async function loadBrazilHolidays(tx: SqlRunner, ordersTable: string): Promise<void> {
+  const span = await tx.one<{ lo: number | null; hi: number | null }>(
+    `SELECT min(year(o.purchased_at)) AS lo, max(year(o.purchased_at)) AS hi FROM orders o SEMI JOIN ${ordersTable} r ON r.order_id = o.order_id`,
+  );
+  if (span?.lo === null || span?.lo === undefined || span.hi === null) return;
+  for (let year = Number(span.lo); year <= Number(span.hi) + 1; year++) {
+    for (const h of brazilHolidays(year)) {
+      await tx.run(
+        `INSERT INTO delivery_calendar (country, day, name, source) VALUES ($1, $2::DATE, $3, 'olist') ON CONFLICT DO NOTHING`,
+        [OLIST_COUNTRY, h.day, h.name],
+      );
+    }
+  }
 }
 
 /** Geolocation samples outside Brazil are kept as rejects, not averaged into a prefix centroid. */
