@@ -238,7 +238,7 @@ function calendarCtes(): string {
       min(CASE WHEN pick THEN day END) OVER ahead - day AS next_pickup_days,
       min(CASE WHEN deliv THEN day END) OVER ahead - day AS delivery_day_1,
       list_filter(list(CASE WHEN deliv THEN day END) OVER (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING), x -> x IS NOT NULL)[3] - day AS delivery_day_3,
-      sum(CASE WHEN hol THEN 1 ELSE 0 END) OVER (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_HORIZON_DAYS} FOLLOWING) AS holidays_ahead,
+      CAST(sum(CASE WHEN hol THEN 1 ELSE 0 END) OVER (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_HORIZON_DAYS} FOLLOWING) AS INTEGER) AS holidays_ahead,
       least(${HOLIDAY_DISTANCE_CAP_DAYS}, coalesce(min(CASE WHEN hol THEN day END) OVER (w ROWS BETWEEN CURRENT ROW AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING) - day, ${HOLIDAY_DISTANCE_CAP_DAYS})) AS holiday_in_days
     FROM (SELECT *, dow BETWEEN 1 AND 5 AND NOT hol AS pick, dow <> 0 AND NOT hol AS deliv FROM cal)
     WINDOW w AS (PARTITION BY country ORDER BY day), ahead AS (w ROWS BETWEEN 1 FOLLOWING AND ${HOLIDAY_DISTANCE_CAP_DAYS} FOLLOWING)
