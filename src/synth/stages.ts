@@ -398,8 +398,9 @@ SELECT 'ret_' || lpad(r.i::VARCHAR, ${w}, '0'), r.order_id, r.shipment_id, ${cus
   CASE WHEN r.requested_s + 7.5 * 86400 <= ${asOf} AND NOT r.rejected THEN round(r.subtotal - r.discount, 2) END
 FROM _ret r WHERE r.returned AND r.requested_s <= ${asOf};`);
 
+  // Messages and their engagement draws in one pass: both email tables read _mev.
   add('email', 3, `
-CREATE OR REPLACE TEMP TABLE _msg AS
+CREATE OR REPLACE TEMP TABLE _mev AS
 WITH s AS (
   SELECT s.i, s.c, s.order_id, s.shipment_id, s.shipped_s, s.arrive_s, s.will_deliver, s.is_late, s.ofd_s, n.decided_s AS notice_s, m.locale
   FROM _s s JOIN _metro m ON m.mi = s.mi
@@ -410,18 +411,17 @@ k AS (
     CASE k.kc WHEN 0 THEN true WHEN 1 THEN k.notice_s IS NOT NULL ELSE k.will_deliver END AS present
   -- unnest keeps a shipment's messages together, so they are written in key order
   FROM (SELECT s.*, unnest(range(4)) AS kc FROM s) k),
-x AS (SELECT * FROM k WHERE present AND at_s <= ${asOf})
-SELECT x.*, 'msg_' || lpad(x.i::VARCHAR, ${w}, '0') || '_' || x.kc AS message_id, x.i * 4 + x.kc AS key,
-  x.is_late AND x.notice_s IS NOT NULL AS late_notified, x.is_late AND x.notice_s IS NULL AS late_unnotified
-FROM x;
-
-CREATE OR REPLACE TEMP TABLE _mev AS
-WITH a AS (
+x AS (SELECT * FROM k WHERE present AND at_s <= ${asOf}),
+msg AS (
+  SELECT x.*, 'msg_' || lpad(x.i::VARCHAR, ${w}, '0') || '_' || x.kc AS message_id, x.i * 4 + x.kc AS key,
+    x.is_late AND x.notice_s IS NOT NULL AS late_notified, x.is_late AND x.notice_s IS NULL AS late_unnotified
+  FROM x),
+a AS (
   SELECT m.*, su(m.key, 400) < ${E.failRate.value} AS failed,
     CASE m.kind WHEN 'shipped' THEN ${E.openShipped.value} WHEN 'delay' THEN ${E.openDelay.value}
       WHEN 'out_for_delivery' THEN ${E.openOutForDelivery.value} ELSE ${E.openDelivered.value} END
     + CASE WHEN m.kind IN ('out_for_delivery', 'delivered') THEN ${E.lateNotified.value} * m.late_notified::INT + ${E.lateNotNotified.value} * m.late_unnotified::INT ELSE 0 END AS open_logit
-  FROM _msg m)
+  FROM msg m)
 SELECT a.*, NOT a.failed AND su(a.key, 401) < 1 / (1 + exp(-a.open_logit)) AS opened,
   su(a.key, 402) < 1 / (1 + exp(-(${E.clickBase.value} + ${E.clickDelay.value} * (a.kind = 'delay')::INT + ${E.clickLateNotNotified.value} * a.late_unnotified::INT))) AS click_draw,
   a.at_s + 5 + 60 * su(a.key, 403) AS delivered_s,
@@ -545,6 +545,6 @@ FROM _s s JOIN _tp p ON p.i = s.i JOIN _tm m ON m.i = s.i JOIN _lane l ON l.li =
 
 /** Temp tables the stages create; dropped when the run ends. */
 export const TEMP_TABLES = [
-  '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_notice', '_bill', '_inv', '_ret', '_msg', '_mev', '_tp', '_tm',
+  '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_notice', '_bill', '_inv', '_ret', '_mev', '_tp', '_tm',
   '_metro', '_fc', '_lane', '_offer', '_lo', '_cat', '_slot', '_bcal', '_bord', '_dcal', '_dis', '_hub', '_ek', '_name', '_q',
 ];
