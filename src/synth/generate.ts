@@ -13,6 +13,7 @@ import { behaviourParameters, NBA_ACTIONS } from './behaviour.js';
 import { tempTableSql, lit } from './sql-literals.js';
 import { FULFILMENT_CENTRES, METROS } from './geo.js';
 import { deliveryCalendarSql } from './delivery-calendar.js';
+import { withIndexesDeferred } from '../warehouse/bulk-indexes.js';
 
 /** Bumped whenever the same (seed, shipments, asOf) would produce different data. */
 export const GENERATOR_VERSION = 'synth-1';
@@ -44,6 +45,10 @@ export interface GenerateSummary {
   asOf: Date;
   historyStart: Date;
   seconds: number;
+  /** Wall seconds per step, in run order (SQL stages, then finishing steps), for profiling. */
+  stageSeconds: Record<string, number>;
+  /** Process CPU seconds (all DuckDB threads) per step: steadier than wall time on a busy machine. */
+  stageCpuSeconds: Record<string, number>;
   /** Rows written per table (canonical and truth). */
   counts: Record<string, number>;
 }
@@ -123,9 +128,23 @@ export async function generateSample(wh: Warehouse, opts: GenerateOptions): Prom
     opts.onProgress?.(Math.round((shipments * done) / total), shipments);
   };
   progress(0);
-  await wh.transaction(async (tx: SqlRunner) => {
+  const stageSeconds: Record<string, number> = {};
+  const stageCpuSeconds: Record<string, number> = {};
+  let lap = performance.now();
+  let cpuLap = process.cpuUsage();
+  const timed = (name: string) => {
+    const now = performance.now();
+    const cpu = process.cpuUsage(cpuLap);
+    stageSeconds[name] = Math.round(now - lap) / 1000;
+    stageCpuSeconds[name] = Math.round((cpu.user + cpu.system) / 1e3) / 1000;
+    lap = now;
+    cpuLap = process.cpuUsage();
+  };
+  // The warehouse is empty, so building the indexes once afterwards replaces maintaining them row by row.
+  await withIndexesDeferred(wh, [...GENERATED_TABLES, ...TRUTH_TABLES], async (tx: SqlRunner) => {
     await tx.run(randomMacrosSql(seed));
     await tx.run(dims.sql);
+    timed('dimensions');
     progress(1);
     for (const st of stages) {
       try {
@@ -133,17 +152,20 @@ export async function generateSample(wh: Warehouse, opts: GenerateOptions): Prom
       } catch (e) {
         throw new ShipcastError('INTERNAL', `synthetic generator stage ${st.name} failed: ${(e as Error).message}`, { cause: e });
       }
+      timed(st.name);
       progress(st.weight);
     }
     await tx.run(truthDimensionSql(seed, shipments, asOf, dims.historyStartS, knobs));
     // The generator's holidays as reference data (delivery_calendar), as a user would fill it.
     await tx.run(deliveryCalendarSql(dims.calendar));
+    timed('truth_dimensions');
     await tx.run(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
-  });
+    timed('drop_temp');
+  }, (step) => step !== 'write' && timed(step));
   progress(1);
   const counts: Record<string, number> = {};
   const all = [...GENERATED_TABLES, ...TRUTH_TABLES];
   const rows = await wh.all<{ t: string; n: number }>(all.map((t) => `SELECT '${t}' AS t, count(*) AS n FROM ${t}`).join(' UNION ALL '));
   for (const t of all) counts[t] = rows.find((r) => r.t === t)?.n ?? 0;
-  return { seed, shipments, asOf, historyStart: new Date(dims.historyStartS * 1000), seconds: (performance.now() - t0) / 1000, counts };
+  return { seed, shipments, asOf, historyStart: new Date(dims.historyStartS * 1000), seconds: (performance.now() - t0) / 1000, stageSeconds, stageCpuSeconds, counts };
 }

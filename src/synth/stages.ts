@@ -68,7 +68,7 @@ WITH cs AS (SELECT c, min(purchased_s) AS first_s, su(c, 100) AS u_metro FROM _o
 SELECT cs.c, m.mi, su(cs.c, 101) < 0.8 AS residential, su(cs.c, 102) < 0.45 AS promo, su(cs.c, 103) < 0.3 AS sms,
   su(cs.c, 104) >= 0.02 AS email_tx, su(cs.c, 105) < 0.08 AS unsub,
   cs.first_s - 86400 * 30 * su(cs.c, 106) AS created_s, floor(su(cs.c, 107) * ${FIRST_NAMES.length})::INT AS ni
-FROM cs ASOF JOIN _metro m ON cs.u_metro >= m.cum_lo;
+FROM cs ASOF JOIN _metro m ON cs.u_metro >= m.cum_lo ORDER BY cs.c;
 
 CREATE OR REPLACE TEMP TABLE _items AS
 WITH l AS (SELECT o.i, ln.line, o.i * 4 + ln.line AS key, su(o.i * 4 + ln.line, 200) AS u_cat
@@ -80,7 +80,7 @@ SELECT l.i, (l.line + 1)::INT AS line_no, ct.ci, ct.name AS category,
   exp(ct.weight_mu + 0.35 * sn(l.key, 205)) AS unit_weight_g,
   ct.name || '-' || lpad(floor(su(l.key, 206) * 400)::INT::VARCHAR, 4, '0') AS product_id,
   'sel_' || lpad(floor(su(l.key, 207) * 40)::INT::VARCHAR, 3, '0') AS seller_id
-FROM l ASOF JOIN _cat ct ON l.u_cat >= ct.cum_lo;
+FROM l ASOF JOIN _cat ct ON l.u_cat >= ct.cum_lo ORDER BY l.i, l.line;
 
 CREATE OR REPLACE TEMP TABLE _oa AS
 SELECT i, round(sum(unit_price * quantity), 2) AS subtotal, round(sum(round(unit_price * quantity * disc_rate, 2)), 2) AS discount,
@@ -90,7 +90,7 @@ FROM _items GROUP BY i;`);
   add('handoff', 2, `
 CREATE OR REPLACE TEMP TABLE _s1 AS
 WITH a AS (
-  SELECT o.i, o.c, o.purchased_s, o.u_offer, cu.mi, m.intl, m.off AS dest_off, m.region AS dest_region, m.country AS dest_country,
+  SELECT o.i, o.c, o.purchased_s, o.u_offer, cu.mi, cu.residential, cu.email_tx, m.intl, m.off AS dest_off, m.region AS dest_region, m.country AS dest_country,
     CASE WHEN o.u_origin < ${k.nearestOriginProb} THEN m.nearest_fi ELSE floor(su(o.i, 5) * ${FULFILMENT_CENTRES.length})::INT END AS fi,
     o.purchased_s + 3600 * exp(ln(${k.processingMedianHours}) + ${k.processingSigma} * sn(o.i, 10)) AS ready_s
   FROM _ord o JOIN _cust cu ON cu.c = o.c JOIN _metro m ON m.mi = cu.mi),
@@ -122,37 +122,37 @@ WITH a AS (SELECT s.*, o.dclass, o.carrier, o.service_level, o.guaranteed, o.kin
              s.shipped_s + 86400 * (s.hold_days + exp(s.mu + s.sigma * s.z)) + s.dest_off * 3600 AS aloc
            FROM _s2 s JOIN _offer o ON o.oi = s.oi),
 b AS (SELECT a.*, ${rollForward('a.aloc', 'dc', 'a.dest_off')} AS arrive_s
-      FROM a JOIN _dcal dc ON dc.dclass = a.dclass AND dc.day = floor(a.aloc / 86400)::INT)
-SELECT b.*, ${shipId} AS shipment_id, ${orderId} AS order_id,
-  b.tn_prefix || lpad(b.i::VARCHAR, 10, '0') || lpad(floor(su(b.i, 30) * 100)::INT::VARCHAR, 2, '0') AS tracking_number,
-  bo.day * 86400.0 + 72000 - b.dest_off * 3600 AS promised_s,
-  b.will_deliver AND b.arrive_s > bo.day * 86400.0 + 72000 - b.dest_off * 3600 AS is_late,
-  CASE WHEN b.will_deliver THEN greatest(0, (b.arrive_s - (bo.day * 86400.0 + 72000 - b.dest_off * 3600)) / 86400) ELSE 0 END AS late_days,
-  b.purchased_s + (b.ready_s - b.purchased_s) * (0.2 + 0.6 * su(b.i, 31)) AS label_s,
-  15 + 35 * su(b.i, 32) AS length_cm, 10 + 25 * su(b.i, 33) AS width_cm, 4 + 20 * su(b.i, 34) AS height_cm,
-  l.zone
-FROM b JOIN _bord bo ON bo.bord = b.promise_bord + b.quoted_bdays JOIN _lane l ON l.li = b.li;`);
-
-  // Per-shipment event timeline, shared by tracking events and emails.
-  add('timeline', 2, `
-CREATE OR REPLACE TEMP TABLE _tl AS
-WITH b AS (
-  SELECT s.i, s.shipped_s, s.arrive_s, s.will_deliver, s.dest_off,
+      FROM a JOIN _dcal dc ON dc.dclass = a.dclass AND dc.day = floor(a.aloc / 86400)::INT),
+s AS (
+  SELECT b.*, ${shipId} AS shipment_id, ${orderId} AS order_id,
+    b.tn_prefix || lpad(b.i::VARCHAR, 10, '0') || lpad(floor(su(b.i, 30) * 100)::INT::VARCHAR, 2, '0') AS tracking_number,
+    bo.day * 86400.0 + 72000 - b.dest_off * 3600 AS promised_s,
+    b.will_deliver AND b.arrive_s > bo.day * 86400.0 + 72000 - b.dest_off * 3600 AS is_late,
+    CASE WHEN b.will_deliver THEN greatest(0, (b.arrive_s - (bo.day * 86400.0 + 72000 - b.dest_off * 3600)) / 86400) ELSE 0 END AS late_days,
+    b.purchased_s + (b.ready_s - b.purchased_s) * (0.2 + 0.6 * su(b.i, 31)) AS label_s,
+    15 + 35 * su(b.i, 32) AS length_cm, 10 + 25 * su(b.i, 33) AS width_cm, 4 + 20 * su(b.i, 34) AS height_cm,
+    l.zone
+  FROM b JOIN _bord bo ON bo.bord = b.promise_bord + b.quoted_bdays JOIN _lane l ON l.li = b.li),
+-- The per-shipment event timeline, shared by tracking events and emails.
+tb AS (
+  SELECT s.*,
     s.shipped_s + (2 + 3 * su(s.i, 300)) * 3600 AS t0,
     s.will_deliver AND su(s.i, 301) < ${k.failedAttemptRate} AND s.arrive_s - s.shipped_s > 1.5 * 86400 AS fa,
     s.will_deliver AND su(s.i, 302) < ${k.exceptionScanRate} AS cosmetic_exc,
     least(6, 1 + s.zone // 2 + (su(s.i, 303) < 0.5)::INT) AS n_hubs
-  FROM _s s),
+  FROM s),
 c AS (
   SELECT b.*,
     b.arrive_s - (((b.arrive_s + b.dest_off * 3600) % 86400) - 25200) * (0.3 + 0.6 * su(b.i, 304)) AS ofd_s,
     -- the failed attempt happens on the previous day, skipping back over a Sunday
     b.arrive_s - 86400 * CASE WHEN (floor((b.arrive_s + b.dest_off * 3600) / 86400 - 1)::BIGINT + 4) % 7 = 0 THEN 2 ELSE 1 END AS fail_s,
     b.t0 + (b.arrive_s - b.t0) * 0.6 AS exc_s
-  FROM b)
+  FROM tb b)
 SELECT c.*, c.fail_s - (1.5 + 3 * su(c.i, 305)) * 3600 AS ofd1_s,
   greatest(c.t0 + 600, CASE WHEN NOT c.will_deliver THEN c.exc_s WHEN c.fa THEN c.fail_s - (1.5 + 3 * su(c.i, 305)) * 3600 ELSE c.ofd_s END - 10800) AS t_end
-FROM c;`);
+-- Shipment order: every later stage scans _s in this order, so the big tables are written in key
+-- order, which makes building their indexes afterwards several times cheaper.
+FROM c ORDER BY c.i;`);
 
   add('next_best_action', 1, `
 CREATE OR REPLACE TEMP TABLE _nba AS
@@ -188,40 +188,43 @@ CREATE OR REPLACE TEMP TABLE _notice AS SELECT i, decided_s FROM _nba WHERE acti
   add('tracking_events', 10, `
 INSERT INTO tracking_events
 WITH e AS (
-  SELECT t.*, s.shipment_id, s.tracking_number, s.carrier, s.label_s, s.hold_days, s.disruption_kind, s.mi, s.fi
-  FROM _tl t JOIN _s s ON s.i = t.i),
+  SELECT s.i, s.shipped_s, s.arrive_s, s.will_deliver, s.dest_off, s.t0, s.fa, s.cosmetic_exc, s.n_hubs, s.ofd_s, s.fail_s, s.exc_s, s.ofd1_s, s.t_end,
+    s.shipment_id, s.tracking_number, s.carrier, s.label_s, s.hold_days, s.disruption_kind, s.mi, s.fi
+  FROM _s s),
 ev AS (
-  SELECT e.*, kk.k, e.i * 16 + kk.k AS key,
-    CASE kk.k WHEN 0 THEN 0 WHEN 1 THEN 1 WHEN 2 THEN 2
+  SELECT e.*, e.i * 16 + e.k AS key,
+    CASE e.k WHEN 0 THEN 0 WHEN 1 THEN 1 WHEN 2 THEN 2
       WHEN 9 THEN CASE WHEN e.disruption_kind = 'customs' THEN 6 ELSE 5 END
       WHEN 10 THEN CASE WHEN NOT e.will_deliver AND su(e.i, 306) < 0.3 THEN 8 ELSE 7 END
       WHEN 11 THEN 9 WHEN 12 THEN 10 WHEN 13 THEN 9
       WHEN 14 THEN CASE WHEN e.will_deliver THEN 11 ELSE 12 END
-      ELSE 3 + (kk.k - 3) % 2 END AS ek,
-    CASE kk.k WHEN 0 THEN e.label_s WHEN 1 THEN e.shipped_s WHEN 2 THEN e.t0
+      ELSE 3 + (e.k - 3) % 2 END AS ek,
+    CASE e.k WHEN 0 THEN e.label_s WHEN 1 THEN e.shipped_s WHEN 2 THEN e.t0
       WHEN 9 THEN e.t0 + (e.t_end - e.t0) * 0.25
       WHEN 10 THEN CASE WHEN e.will_deliver THEN e.t0 + (e.t_end - e.t0) * 0.6 ELSE e.exc_s END
       WHEN 11 THEN e.ofd1_s WHEN 12 THEN e.fail_s WHEN 13 THEN e.ofd_s
       WHEN 14 THEN CASE WHEN e.will_deliver THEN e.arrive_s ELSE e.exc_s + 1.5 * 86400 END
-      ELSE e.t0 + (e.t_end - e.t0) * (kk.k - 2) / (e.n_hubs + 1) END AS occurred_s,
-    CASE WHEN kk.k <= 2 OR kk.k = 14 THEN true
-      WHEN kk.k <= 8 THEN kk.k - 3 < e.n_hubs
-      WHEN kk.k = 9 THEN e.hold_days > 0
-      WHEN kk.k = 10 THEN NOT e.will_deliver OR e.cosmetic_exc
-      WHEN kk.k <= 12 THEN e.fa
+      ELSE e.t0 + (e.t_end - e.t0) * (e.k - 2) / (e.n_hubs + 1) END AS occurred_s,
+    CASE WHEN e.k <= 2 OR e.k = 14 THEN true
+      WHEN e.k <= 8 THEN e.k - 3 < e.n_hubs
+      WHEN e.k = 9 THEN e.hold_days > 0
+      WHEN e.k = 10 THEN NOT e.will_deliver OR e.cosmetic_exc
+      WHEN e.k <= 12 THEN e.fa
       ELSE e.will_deliver END AS present,
     -- arrival and departure scans at the same hub share its draw
-    floor(su(e.i * 16 + 3 + ((kk.k - 3) // 2) * 2, 307) * ${HUBS.length})::INT AS hi
-  FROM e CROSS JOIN range(15) kk(k)),
+    floor(su(e.i * 16 + 3 + ((e.k - 3) // 2) * 2, 307) * ${HUBS.length})::INT AS hi
+  -- unnest (not a cross join) emits a shipment's events together, so rows arrive in key order
+  FROM (SELECT e.*, unnest(range(15)) AS k FROM e) e),
 f AS (
   SELECT ev.*, ev.occurred_s + exp(ln(300) + sn(ev.key, 310))
       + CASE WHEN su(ev.key, 311) < ${k.lateArrivalRate} THEN (2 + 16 * su(ev.key, 312)) * 3600 ELSE 0 END AS received_s,
     su(ev.key, 313) < ${k.duplicateEventRate} AS dup
   FROM ev WHERE ev.present AND ev.occurred_s <= ${asOf}),
 g AS (
-  SELECT f.*, '' AS suffix FROM f
-  UNION ALL
-  SELECT f.* REPLACE (f.received_s + 600 + 3000 * su(f.key, 314) AS received_s), '-r' AS suffix FROM f WHERE f.dup)
+  -- a duplicate follows its original, still in key order
+  SELECT f.* REPLACE (CASE WHEN f.copy = 1 THEN f.received_s + 600 + 3000 * su(f.key, 314) ELSE f.received_s END AS received_s),
+    CASE WHEN f.copy = 1 THEN '-r' ELSE '' END AS suffix
+  FROM (SELECT f.*, unnest(CASE WHEN f.dup THEN [0, 1] ELSE [0] END) AS copy FROM f) f)
 SELECT 'generator', g.shipment_id || '-' || lpad(g.k::VARCHAR, 2, '0') || g.suffix, g.tracking_number, g.shipment_id, g.carrier,
   ek.status, ek.code, ek.description,
   CASE WHEN g.ek <= 2 THEN fc.city WHEN g.ek <= 4 THEN h.city ELSE m.city END,
@@ -240,10 +243,10 @@ WHERE g.received_s <= ${asOf};`);
 CREATE OR REPLACE TEMP TABLE _bill AS
 WITH a AS (
   SELECT s.i, s.shipment_id, s.tracking_number, s.carrier, s.service_level, s.zone, s.guaranteed, s.is_late, s.intl, s.dclass,
-    s.arrive_s, s.will_deliver, s.dest_off, s.weight_g, s.subtotal, cu.residential,
+    s.arrive_s, s.will_deliver, s.dest_off, s.weight_g, s.subtotal, s.residential,
     ceil(greatest(s.weight_g / 1000, s.length_cm * s.width_cm * s.height_cm / 5000)) AS billed_kg,
     round(s.base_fee + s.per_kg * ceil(greatest(s.weight_g / 1000, s.length_cm * s.width_cm * s.height_cm / 5000)) * (1 + 0.12 * (s.zone - 2)), 2) AS base
-  FROM _s s JOIN _cust cu ON cu.c = s.c),
+  FROM _s s),
 b AS (
   SELECT a.*, round(a.base * 0.145, 2) AS fuel,
     CASE WHEN a.residential THEN 4.95 ELSE 0 END AS residential_fee,
@@ -330,28 +333,31 @@ FROM _bill b WHERE b.will_deliver AND b.invoice_day * 86400 <= ${asOf};
 INSERT INTO freight_invoices
 SELECT x.invoice_id, v.invoice_number, v.carrier, DATE '1970-01-01' + x.day::INT, v.shipment_id, v.tracking_number, v.service_level, v.zone,
   v.billed_kg, round(v.weight_g / 1000, 3), v.billed_total, v.contracted, 'USD'
-FROM _inv v CROSS JOIN (SELECT range AS copy FROM range(2)) c,
-  LATERAL (SELECT CASE WHEN c.copy = 0 THEN v.invoice_id ELSE v.invoice_id || '_2' END AS invoice_id, v.invoice_day + 7 * c.copy AS day,
-    c.copy = 0 OR v.dup_invoice AS present) x
+FROM (SELECT v.*, unnest([0, 1]) AS copy FROM _inv v) v,
+  LATERAL (SELECT CASE WHEN v.copy = 0 THEN v.invoice_id ELSE v.invoice_id || '_2' END AS invoice_id, v.invoice_day + 7 * v.copy AS day,
+    v.copy = 0 OR v.dup_invoice AS present) x
 WHERE x.present AND x.day * 86400 <= ${asOf};
 
 INSERT INTO freight_invoice_charges
-WITH lines AS (
-  SELECT v.invoice_id, v.invoice_day, v.dup_invoice, v.slot, v.charge_type, v.amount
-  FROM (
-    SELECT v.invoice_id, v.invoice_day, v.dup_invoice, x.slot,
-      CASE x.slot WHEN 1 THEN 'base' WHEN 2 THEN 'fuel' WHEN 3 THEN 'residential' WHEN 4 THEN 'signature' WHEN 5 THEN 'saturday'
-        WHEN 6 THEN 'customs_duty' WHEN 7 THEN v.wrong_type ELSE 'guaranteed_refund' END AS charge_type,
-      CASE x.slot WHEN 1 THEN v.base WHEN 2 THEN v.fuel WHEN 3 THEN v.residential_fee WHEN 4 THEN v.signature_fee WHEN 5 THEN v.saturday_fee
-        WHEN 6 THEN v.duty WHEN 7 THEN v.wrong_fee ELSE -(v.base + v.fuel) END AS amount,
-      CASE x.slot WHEN 1 THEN true WHEN 2 THEN true WHEN 3 THEN v.residential_fee > 0 WHEN 4 THEN v.signature_fee > 0
-        WHEN 5 THEN v.saturday_fee > 0 WHEN 6 THEN v.duty > 0 WHEN 7 THEN v.wrong_acc ELSE v.guaranteed_late AND NOT v.billed_full END AS present
-    FROM _inv v CROSS JOIN (SELECT range + 1 AS slot FROM range(8)) x) v
-  WHERE v.present),
-all_lines AS (
-  SELECT invoice_id, slot, charge_type, amount FROM lines
-  UNION ALL SELECT invoice_id || '_2', slot, charge_type, amount FROM lines WHERE dup_invoice AND (invoice_day + 7) * 86400 <= ${asOf})
-SELECT invoice_id, row_number() OVER (PARTITION BY invoice_id ORDER BY slot)::INT, charge_type, round(amount, 2) FROM all_lines;
+WITH v AS (
+  SELECT v.*, (v.residential_fee > 0)::INT AS p3, (v.signature_fee > 0)::INT AS p4, (v.saturday_fee > 0)::INT AS p5, (v.duty > 0)::INT AS p6,
+    v.wrong_acc::INT AS p7, (v.guaranteed_late AND NOT v.billed_full)::INT AS p8
+  FROM _inv v),
+lines AS (
+  -- unnest keeps each invoice's lines (and its duplicate's, '<id>_2') together, in key order
+  SELECT CASE WHEN x.copy = 0 THEN x.invoice_id ELSE x.invoice_id || '_2' END AS invoice_id, x.slot,
+    CASE x.slot WHEN 1 THEN 'base' WHEN 2 THEN 'fuel' WHEN 3 THEN 'residential' WHEN 4 THEN 'signature' WHEN 5 THEN 'saturday'
+      WHEN 6 THEN 'customs_duty' WHEN 7 THEN x.wrong_type ELSE 'guaranteed_refund' END AS charge_type,
+    CASE x.slot WHEN 1 THEN x.base WHEN 2 THEN x.fuel WHEN 3 THEN x.residential_fee WHEN 4 THEN x.signature_fee WHEN 5 THEN x.saturday_fee
+      WHEN 6 THEN x.duty WHEN 7 THEN x.wrong_fee ELSE -(x.base + x.fuel) END AS amount,
+    CASE x.slot WHEN 1 THEN 1 WHEN 2 THEN 1 WHEN 3 THEN x.p3 WHEN 4 THEN x.p4 WHEN 5 THEN x.p5 WHEN 6 THEN x.p6 WHEN 7 THEN x.p7 ELSE x.p8 END = 1 AS present,
+    -- the line number counts the present lines up to this slot
+    CASE x.slot WHEN 1 THEN 1 WHEN 2 THEN 2 WHEN 3 THEN 2 + x.p3 WHEN 4 THEN 2 + x.p3 + x.p4 WHEN 5 THEN 2 + x.p3 + x.p4 + x.p5
+      WHEN 6 THEN 2 + x.p3 + x.p4 + x.p5 + x.p6 WHEN 7 THEN 2 + x.p3 + x.p4 + x.p5 + x.p6 + x.p7
+      ELSE 2 + x.p3 + x.p4 + x.p5 + x.p6 + x.p7 + x.p8 END AS line_no
+  FROM (SELECT c.*, unnest(range(1, 9)) AS slot
+        FROM (SELECT v.*, unnest(CASE WHEN v.dup_invoice AND (v.invoice_day + 7) * 86400 <= ${asOf} THEN [0, 1] ELSE [0] END) AS copy FROM v) c) x)
+SELECT invoice_id, line_no::INT, charge_type, round(amount, 2) FROM lines WHERE present;
 
 INSERT INTO truth_invoice_errors
 SELECT invoice_id || '_2', shipment_id, 'duplicate_invoice', billed_total, 'second invoice with the same invoice_number'
@@ -392,29 +398,30 @@ SELECT 'ret_' || lpad(r.i::VARCHAR, ${w}, '0'), r.order_id, r.shipment_id, ${cus
   CASE WHEN r.requested_s + 7.5 * 86400 <= ${asOf} AND NOT r.rejected THEN round(r.subtotal - r.discount, 2) END
 FROM _ret r WHERE r.returned AND r.requested_s <= ${asOf};`);
 
+  // Messages and their engagement draws in one pass: both email tables read _mev.
   add('email', 3, `
-CREATE OR REPLACE TEMP TABLE _msg AS
-WITH s AS (
-  SELECT s.i, s.c, s.order_id, s.shipment_id, s.shipped_s, s.arrive_s, s.will_deliver, s.is_late, t.ofd_s, n.decided_s AS notice_s, m.locale
-  FROM _s s JOIN _tl t ON t.i = s.i JOIN _cust cu ON cu.c = s.c JOIN _metro m ON m.mi = cu.mi
-  LEFT JOIN _notice n ON n.i = s.i WHERE cu.email_tx),
-k AS (
-  SELECT s.*, k.kc, CASE k.kc WHEN 0 THEN 'shipped' WHEN 1 THEN 'delay' WHEN 2 THEN 'out_for_delivery' ELSE 'delivered' END AS kind,
-    CASE k.kc WHEN 0 THEN s.shipped_s + 1800 WHEN 1 THEN s.notice_s + 300 WHEN 2 THEN s.ofd_s + 600 ELSE s.arrive_s + 900 END AS at_s,
-    CASE k.kc WHEN 0 THEN true WHEN 1 THEN s.notice_s IS NOT NULL ELSE s.will_deliver END AS present
-  FROM s CROSS JOIN (SELECT range AS kc FROM range(4)) k),
-x AS (SELECT * FROM k WHERE present AND at_s <= ${asOf})
-SELECT x.*, 'msg_' || lpad(x.i::VARCHAR, ${w}, '0') || '_' || x.kc AS message_id, x.i * 4 + x.kc AS key,
-  x.is_late AND x.notice_s IS NOT NULL AS late_notified, x.is_late AND x.notice_s IS NULL AS late_unnotified
-FROM x;
-
 CREATE OR REPLACE TEMP TABLE _mev AS
-WITH a AS (
+WITH s AS (
+  SELECT s.i, s.c, s.order_id, s.shipment_id, s.shipped_s, s.arrive_s, s.will_deliver, s.is_late, s.ofd_s, n.decided_s AS notice_s, m.locale
+  FROM _s s JOIN _metro m ON m.mi = s.mi
+  LEFT JOIN _notice n ON n.i = s.i WHERE s.email_tx),
+k AS (
+  SELECT k.*, CASE k.kc WHEN 0 THEN 'shipped' WHEN 1 THEN 'delay' WHEN 2 THEN 'out_for_delivery' ELSE 'delivered' END AS kind,
+    CASE k.kc WHEN 0 THEN k.shipped_s + 1800 WHEN 1 THEN k.notice_s + 300 WHEN 2 THEN k.ofd_s + 600 ELSE k.arrive_s + 900 END AS at_s,
+    CASE k.kc WHEN 0 THEN true WHEN 1 THEN k.notice_s IS NOT NULL ELSE k.will_deliver END AS present
+  -- unnest keeps a shipment's messages together, so they are written in key order
+  FROM (SELECT s.*, unnest(range(4)) AS kc FROM s) k),
+x AS (SELECT * FROM k WHERE present AND at_s <= ${asOf}),
+msg AS (
+  SELECT x.*, 'msg_' || lpad(x.i::VARCHAR, ${w}, '0') || '_' || x.kc AS message_id, x.i * 4 + x.kc AS key,
+    x.is_late AND x.notice_s IS NOT NULL AS late_notified, x.is_late AND x.notice_s IS NULL AS late_unnotified
+  FROM x),
+a AS (
   SELECT m.*, su(m.key, 400) < ${E.failRate.value} AS failed,
     CASE m.kind WHEN 'shipped' THEN ${E.openShipped.value} WHEN 'delay' THEN ${E.openDelay.value}
       WHEN 'out_for_delivery' THEN ${E.openOutForDelivery.value} ELSE ${E.openDelivered.value} END
     + CASE WHEN m.kind IN ('out_for_delivery', 'delivered') THEN ${E.lateNotified.value} * m.late_notified::INT + ${E.lateNotNotified.value} * m.late_unnotified::INT ELSE 0 END AS open_logit
-  FROM _msg m)
+  FROM msg m)
 SELECT a.*, NOT a.failed AND su(a.key, 401) < 1 / (1 + exp(-a.open_logit)) AS opened,
   su(a.key, 402) < 1 / (1 + exp(-(${E.clickBase.value} + ${E.clickDelay.value} * (a.kind = 'delay')::INT + ${E.clickLateNotNotified.value} * a.late_unnotified::INT))) AS click_draw,
   a.at_s + 5 + 60 * su(a.key, 403) AS delivered_s,
@@ -435,13 +442,13 @@ SELECT 'history', x.message_id || '-' || x.ev, x.message_id, '<' || x.message_id
   ${ts('x.at_s')}, ${ts('x.at_s + 20')}
 FROM (
   SELECT m.message_id,
-    CASE y.k WHEN 0 THEN 'delivered' WHEN 1 THEN 'failed' WHEN 2 THEN 'opened' WHEN 3 THEN 'clicked' ELSE 'complained' END AS ev,
-    CASE WHEN y.k = 1 THEN CASE WHEN su(m.key, 406) < 0.75 THEN 'permanent' ELSE 'temporary' END END AS severity,
-    CASE WHEN y.k = 1 THEN 'mailbox unavailable' END AS reason,
-    CASE WHEN y.k = 3 THEN 'https://shop.example.com/track/' || m.shipment_id END AS url,
-    CASE y.k WHEN 0 THEN m.delivered_s WHEN 1 THEN m.delivered_s WHEN 2 THEN m.opened_s WHEN 3 THEN m.opened_s + 30 + 600 * su(m.key, 407) ELSE m.opened_s + 60 END AS at_s,
-    CASE y.k WHEN 0 THEN NOT m.failed WHEN 1 THEN m.failed WHEN 2 THEN m.opened WHEN 3 THEN m.opened AND m.click_draw ELSE m.complained END AS present
-  FROM _mev m CROSS JOIN (SELECT range AS k FROM range(5)) y
+    CASE m.k WHEN 0 THEN 'delivered' WHEN 1 THEN 'failed' WHEN 2 THEN 'opened' WHEN 3 THEN 'clicked' ELSE 'complained' END AS ev,
+    CASE WHEN m.k = 1 THEN CASE WHEN su(m.key, 406) < 0.75 THEN 'permanent' ELSE 'temporary' END END AS severity,
+    CASE WHEN m.k = 1 THEN 'mailbox unavailable' END AS reason,
+    CASE WHEN m.k = 3 THEN 'https://shop.example.com/track/' || m.shipment_id END AS url,
+    CASE m.k WHEN 0 THEN m.delivered_s WHEN 1 THEN m.delivered_s WHEN 2 THEN m.opened_s WHEN 3 THEN m.opened_s + 30 + 600 * su(m.key, 407) ELSE m.opened_s + 60 END AS at_s,
+    CASE m.k WHEN 0 THEN NOT m.failed WHEN 1 THEN m.failed WHEN 2 THEN m.opened WHEN 3 THEN m.opened AND m.click_draw ELSE m.complained END AS present
+  FROM (SELECT m.*, unnest(range(5)) AS k FROM _mev m) m
 ) x WHERE x.present AND x.at_s + 20 <= ${asOf};`);
 
   add('csat_support', 2, `
@@ -467,8 +474,8 @@ FROM b;
 INSERT INTO support_contacts
 WITH a AS (
   SELECT s.i, s.order_id, s.shipment_id, s.c, s.is_late, s.late_days, s.hold_days, s.will_deliver, s.shipped_s, s.arrive_s, s.promised_s,
-    t.exc_s, n.i IS NOT NULL AS notified, r.returned, r.reason AS return_reason, r.requested_s
-  FROM _s s JOIN _tl t ON t.i = s.i JOIN _ret r ON r.i = s.i LEFT JOIN _notice n ON n.i = s.i),
+    s.exc_s, n.i IS NOT NULL AS notified, r.returned, r.reason AS return_reason, r.requested_s
+  FROM _s s JOIN _ret r ON r.i = s.i LEFT JOIN _notice n ON n.i = s.i),
 x AS (
   SELECT * FROM (
     SELECT a.i, a.order_id, a.shipment_id, a.c, y.kc,
@@ -538,6 +545,6 @@ FROM _s s JOIN _tp p ON p.i = s.i JOIN _tm m ON m.i = s.i JOIN _lane l ON l.li =
 
 /** Temp tables the stages create; dropped when the run ends. */
 export const TEMP_TABLES = [
-  '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_tl', '_nba', '_notice', '_bill', '_inv', '_ret', '_msg', '_mev', '_tp', '_tm',
+  '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_notice', '_bill', '_inv', '_ret', '_mev', '_tp', '_tm',
   '_metro', '_fc', '_lane', '_offer', '_lo', '_cat', '_slot', '_bcal', '_bord', '_dcal', '_dis', '_hub', '_ek', '_name', '_q',
 ];
