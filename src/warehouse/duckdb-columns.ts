@@ -4,7 +4,7 @@
  * timestamp, a property per column); this costs a few nanoseconds per number.
  */
 import duckdb from '@duckdb/node-bindings';
-import { DuckDBTypeId, type DuckDBDataChunk, type DuckDBResult } from '@duckdb/node-api';
+import { DuckDBDecimalType, DuckDBTypeId, type DuckDBDataChunk, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import type { Column, ColumnarResult } from './warehouse.js';
 import { ShipcastError } from '../errors.js';
 
@@ -24,6 +24,31 @@ const NUMERIC: Partial<Record<DuckDBTypeId, IntArrayCtor | Float32ArrayConstruct
 
 /** Largest |epoch ms| a JS Date holds. */
 const MAX_DATE_MS = 8.64e15;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Unscaled DECIMAL values as numbers, by width (DuckDB's layout: 16, 32, 64 or 128-bit integers;
+ * a 128-bit one is a little-endian uint64 low half and int64 high half).
+ */
+function decimalUnscaled(width: number, data: Uint8Array, rows: number): (i: number) => number {
+  const buf = data.buffer as ArrayBuffer;
+  if (width <= 4) {
+    const a = new Int16Array(buf, data.byteOffset, rows);
+    return (i) => a[i];
+  }
+  if (width <= 9) {
+    const a = new Int32Array(buf, data.byteOffset, rows);
+    return (i) => a[i];
+  }
+  if (width <= 18) {
+    const a = new BigInt64Array(buf, data.byteOffset, rows);
+    return (i) => Number(a[i]);
+  }
+  const lo = new BigUint64Array(buf, data.byteOffset, rows * 2);
+  const hi = new BigInt64Array(buf, data.byteOffset, rows * 2);
+  return (i) => Number(hi[2 * i + 1]) * 2 ** 64 + Number(lo[2 * i]);
+}
 
 const utf8 = new TextDecoder();
 
@@ -107,7 +132,9 @@ function validSlot(total: number): { valid: Uint8Array | null; set(chunkValid: U
   return slot;
 }
 
-function builderFor(name: string, type: DuckDBTypeId, typeName: string, total: number): Builder {
+function builderFor(name: string, duckType: DuckDBType, total: number): Builder {
+  const type = duckType.typeId;
+  const typeName = duckType.toString();
   const slot = validSlot(total);
   const numeric = NUMERIC[type];
   if (numeric) {
@@ -156,6 +183,40 @@ function builderFor(name: string, type: DuckDBTypeId, typeName: string, total: n
       },
     };
   }
+  if (type === DuckDBTypeId.DATE) {
+    // Days since the epoch, as midnight UTC in milliseconds (what row reads' Dates hold).
+    const values = new Float64Array(total);
+    const column = { type: 'timestamp' as const, values, valid: null as Uint8Array | null };
+    return {
+      column,
+      read(vector, rows, at) {
+        const data = duckdb.vector_get_data(vector, rows * 4);
+        const items = new Int32Array(data.buffer as ArrayBuffer, data.byteOffset, rows);
+        const valid = validityOf(vector, rows);
+        slot.set(valid, at, rows);
+        column.valid = slot.valid;
+        for (let i = 0; i < rows; i++) values[at + i] = valid && !valid[i] ? NaN : items[i] * DAY_MS;
+      },
+    };
+  }
+  if (duckType instanceof DuckDBDecimalType) {
+    // Unscaled integer / 10^scale, the same division DuckDB's decimal-to-double conversion does.
+    const { width, scale } = duckType;
+    const divisor = 10 ** scale;
+    const values = new Float64Array(total);
+    const column = { type: 'number' as const, values, valid: null as Uint8Array | null };
+    return {
+      column,
+      read(vector, rows, at) {
+        const bytes = width <= 4 ? 2 : width <= 9 ? 4 : width <= 18 ? 8 : 16;
+        const unscaled = decimalUnscaled(width, duckdb.vector_get_data(vector, rows * bytes), rows);
+        const valid = validityOf(vector, rows);
+        slot.set(valid, at, rows);
+        column.valid = slot.valid;
+        for (let i = 0; i < rows; i++) values[at + i] = valid && !valid[i] ? NaN : unscaled(i) / divisor;
+      },
+    };
+  }
   if (type === DuckDBTypeId.BOOLEAN) {
     const values = new Uint8Array(total);
     const column = { type: 'boolean' as const, values, valid: null as Uint8Array | null };
@@ -180,7 +241,7 @@ function builderFor(name: string, type: DuckDBTypeId, typeName: string, total: n
       },
     };
   }
-  throw new ShipcastError('BAD_INPUT', `column ${name}: type ${typeName} is not supported by columnar reads (use DOUBLE, BIGINT, INTEGER, BOOLEAN, VARCHAR or TIMESTAMP[TZ])`, { field: name });
+  throw new ShipcastError('BAD_INPUT', `column ${name}: type ${typeName} is not supported by columnar reads (use DOUBLE, an integer type up to BIGINT, DECIMAL, BOOLEAN, VARCHAR, DATE or TIMESTAMP[TZ])`, { field: name });
 }
 
 /** Reads every chunk of a result into columns. */
@@ -188,7 +249,7 @@ export async function readColumns(result: DuckDBResult): Promise<ColumnarResult>
   const chunks: DuckDBDataChunk[] = await result.fetchAllChunks();
   const rowCount = chunks.reduce((s, c) => s + c.rowCount, 0);
   const names = result.columnNames();
-  const builders = names.map((name, j) => builderFor(name, result.columnTypeId(j), result.columnType(j).toString(), rowCount));
+  const builders = names.map((name, j) => builderFor(name, result.columnType(j), rowCount));
   let at = 0;
   for (const chunk of chunks) {
     const rows = chunk.rowCount;

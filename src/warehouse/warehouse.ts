@@ -12,9 +12,9 @@ export type Row = Record<string, unknown>;
  * is 0 for a NULL; numeric and timestamp values are NaN there, so either check works.
  */
 export type Column =
-  /** DOUBLE, FLOAT and the integer types (BIGINT only within ±2^53, like row reads). */
+  /** DOUBLE, FLOAT, DECIMAL and the integer types (BIGINT only within ±2^53, like row reads). */
   | { type: 'number'; values: Float64Array; valid: Uint8Array | null }
-  /** TIMESTAMP and TIMESTAMPTZ as epoch milliseconds (truncated, as row reads' Dates are). */
+  /** TIMESTAMP and TIMESTAMPTZ as epoch milliseconds (truncated, as row reads' Dates are); DATE as its midnight UTC. */
   | { type: 'timestamp'; values: Float64Array; valid: Uint8Array | null }
   /** BOOLEAN as 0/1. */
   | { type: 'boolean'; values: Uint8Array; valid: Uint8Array | null }

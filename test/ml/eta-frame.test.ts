@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWarehouse } from '../../src/warehouse/duckdb-warehouse.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { queryEtaFeatures, NUMERIC_FEATURES, CATEGORICAL_FEATURES, type RawEtaRow } from '../../src/features/eta/feature-sql.js';
-import { frameFromRows, queryEtaFeatureFrame, splitFrameByTime, takeFrame } from '../../src/features/eta/eta-frame.js';
+import { frameFromColumns, frameFromRows, queryEtaFeatureFrame, splitFrameByTime, takeFrame } from '../../src/features/eta/eta-frame.js';
 import { concatEncoded, encodeFrame, fitFeatureSpecFrame } from '../../src/features/eta/encode-columns.js';
 import { encodeRows, fitFeatureSpec, type EncodedEta } from '../../src/features/eta/feature-spec.js';
 import { fingerprintExamples, timeSplit } from '../../src/ml/eta/train.js';
@@ -56,5 +56,23 @@ describe('ETA examples read column by column', () => {
     expect(plain(both)).toEqual(plain(encodeRows([...ref.train, ...ref.val], spec)));
     const idx = Int32Array.from([5, 0, 3]);
     expect(takeFrame(frame, idx).number('total_days')).toEqual(Float64Array.from(idx, (i) => rows[i].total_days as number));
+  });
+
+  it('reads booleans, infinities, numeric text and NULLs from columns as the row encoder reads them', () => {
+    const frame = frameFromColumns({
+      rowCount: 3,
+      names: ['flag', 'x', 'code'],
+      columns: {
+        flag: { type: 'boolean', values: Uint8Array.from([1, 0, 0]), valid: Uint8Array.from([1, 1, 0]) },
+        x: { type: 'number', values: Float64Array.from([1.5, Infinity, NaN]), valid: Uint8Array.from([1, 1, 0]) },
+        code: { type: 'string', values: ['12', 'abc', null] },
+      },
+    });
+    const rows = [{ flag: true, x: 1.5, code: '12' }, { flag: false, x: Infinity, code: 'abc' }, { flag: null, x: null, code: null }] as unknown as RawEtaRow[];
+    const fromRows = frameFromRows(rows);
+    for (const name of ['flag', 'x', 'code']) {
+      expect([name, Array.from(frame.number(name))]).toEqual([name, Array.from(fromRows.number(name))]);
+      expect([name, frame.text(name)]).toEqual([name, fromRows.text(name)]);
+    }
   });
 });

@@ -26,11 +26,12 @@ function finiteOrNaN(x: number): number {
   return Number.isFinite(x) ? x : NaN;
 }
 
-/** Copies numbers, turning infinities into NaN (plain loops: typed-array `map` with a callback is several times slower). */
-function finiteCopy(values: ArrayLike<number>, valid: Uint8Array | null): Float64Array {
-  const out = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = valid && !valid[i] ? NaN : finiteOrNaN(values[i]);
-  return out;
+/** The values with infinities turned into NaN; the same array when there are none (the usual case). */
+function finiteValues(values: Float64Array): Float64Array {
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === Infinity || values[i] === -Infinity) return values.map(finiteOrNaN);
+  }
+  return values;
 }
 
 function cached<T>(read: (name: string) => T): (name: string) => T {
@@ -57,8 +58,9 @@ export function frameFromColumns(res: ColumnarResult): EtaFrame {
     number: cached((name) => {
       const c = col(name);
       if (c.type === 'string') return Float64Array.from(c.values, (v) => (v === null ? NaN : finiteOrNaN(Number(v))));
-      // DOUBLE infinities become missing too, as in the row encoder.
-      return finiteCopy(c.values, c.valid);
+      if (c.type === 'boolean') return Float64Array.from(c.values, (v, i) => (c.valid && !c.valid[i] ? NaN : v));
+      // NULLs are already NaN; DOUBLE infinities become missing too, as in the row encoder.
+      return finiteValues(c.values);
     }),
     text: cached((name) => {
       const c = col(name);

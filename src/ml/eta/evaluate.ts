@@ -8,7 +8,8 @@ import { encodeRows } from '../../features/eta/feature-spec.js';
 import { predictDays } from './model.js';
 import { applyCalibration } from './calibration.js';
 import { groupQuantileBaseline, windowMetrics, type WindowMetrics } from './metrics.js';
-import { fitEtaModel, timeSplit, type TrainEtaDeps, type TrainEtaOptions } from './train.js';
+import { fitEtaModel, type TrainEtaDeps, type TrainEtaOptions } from './train.js';
+import { queryEtaFeatureFrame, splitFrameByTime } from '../../features/eta/eta-frame.js';
 import { initTf } from '../backend.js';
 import { ShipcastError } from '../../errors.js';
 
@@ -67,7 +68,8 @@ function subsetMetrics(s: Scored, keep: (r: RawEtaRow) => boolean) {
 export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions): Promise<EtaBacktestReport> {
   const t0 = performance.now();
   await initTf(deps.tfBackend ?? 'auto', deps.log);
-  const trainRows = await queryEtaFeatures(deps.warehouse, {
+  // Training examples are read column by column (no row objects); the test rows are few and used whole.
+  const trainFrame = await queryEtaFeatureFrame(deps.warehouse, {
     kind: 'training', from: opts.from, until: opts.splitAt, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
   });
   const testRows = await queryEtaFeatures(
@@ -77,7 +79,7 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
       : { kind: 'purchase', from: opts.splitAt, until: opts.testUntil, deliveredOnly: true, orderIds: opts.orderIds },
   );
   if (testRows.length === 0) throw new ShipcastError('BAD_INPUT', `from: no delivered shipments purchased on or after ${opts.splitAt.toISOString()}`, { field: 'from' });
-  const { train, val } = timeSplit(trainRows, opts.validationShare ?? 0.15);
+  const { train, val } = splitFrameByTime(trainFrame, opts.validationShare ?? 0.15);
   const fit = await fitEtaModel(train, val, { ...opts, onEpoch: deps.onEpoch });
   const enc = encodeRows(testRows, fit.spec);
   const pred = predictDays(fit.model, enc, fit.spec);
@@ -85,9 +87,10 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
   fit.model.dispose();
 
   // Baselines see the whole training period (train + validation): they need no held-out slice.
-  const history = trainRows.filter((r) => r.stage === 'none');
+  const [stage, origin, dest, total] = [trainFrame.text('stage'), trainFrame.text('origin_region'), trainFrame.text('dest_region'), trainFrame.number('total_days')];
+  const history = stage.flatMap((s, i) => (s === 'none' ? [i] : []));
   const laneOf = (r: RawEtaRow) => `${r.origin_region}>${r.dest_region}`;
-  const laneQ = groupQuantileBaseline(history.map(laneOf), history.map((r) => r.total_days as number));
+  const laneQ = groupQuantileBaseline(history.map((i) => `${origin[i]}>${dest[i]}`), history.map((i) => total[i]));
   const n = testRows.length;
   // At hand-off every figure is about the remaining days: shift actuals and forecasts by the elapsed time.
   const shift = (i: number) => (opts.moment === 'handoff' ? enc.elapsed[i] : 0);
@@ -123,7 +126,7 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
   const perCarrier = count((r) => String(r.carrier_service)).map(([carrier]) => ({ carrier, ...subsetMetrics(scored, (r) => r.carrier_service === carrier) }));
   return {
     split: { trainUntil: opts.splitAt.toISOString(), testFrom: opts.splitAt.toISOString(), testUntil: opts.testUntil?.toISOString() ?? null },
-    rows: { train: train.length, validation: val.length, test: n },
+    rows: { train: train.n, validation: val.n, test: n },
     model: all.model,
     baselines: { promise: all.promise, laneMedian: all.laneMedian },
     perLane,
