@@ -27,6 +27,12 @@ export interface EtaFeatureSpec {
   targetScale: number;
   /** Used when a row has no rolling lane history at all. */
   fallbackBaselineDays: number;
+  /**
+   * `remaining`: the baseline is the query's `baseline_days` (the lane mean at purchase, elapsed
+   * time plus the lane's usual remaining transit in flight). Specs saved before it existed used the
+   * lane mean at every moment, and keep doing so.
+   */
+  baseline?: 'remaining';
 }
 
 /** Encoded model inputs for N rows. */
@@ -48,9 +54,9 @@ function num(v: unknown): number | undefined {
   return Number.isFinite(x) ? x : undefined;
 }
 
-/** The baseline the residual is taken over: the point-in-time smoothed lane mean, else the global mean, else a constant. */
-export function baselineDays(row: RawEtaRow, fallback: number): number {
-  return num(row.lane_mean) ?? num(row.global_mean) ?? fallback;
+/** The baseline the residual is taken over (see `EtaFeatureSpec.baseline`), else the global mean, else a constant. */
+export function baselineDays(row: RawEtaRow, spec: Pick<EtaFeatureSpec, 'baseline' | 'fallbackBaselineDays'>): number {
+  return num(spec.baseline === 'remaining' ? row.baseline_days : row.lane_mean) ?? num(row.global_mean) ?? spec.fallbackBaselineDays;
 }
 
 /** Days → the model's residual scale. */
@@ -92,10 +98,10 @@ export function fitFeatureSpec(rows: readonly RawEtaRow[]): EtaFeatureSpec {
   const totals = rows.map((r) => num(r.total_days)).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   const median = totals.length ? totals[Math.floor(totals.length / 2)] : 7;
   const residuals = rows
-    .map((r) => Math.abs(toResidual(num(r.total_days) ?? median, baselineDays(r, median), { targetScale: 1 })))
+    .map((r) => Math.abs(toResidual(num(r.total_days) ?? median, baselineDays(r, { baseline: 'remaining', fallbackBaselineDays: median }), { targetScale: 1 })))
     .sort((a, b) => a - b);
   const mad = residuals.length ? residuals[Math.floor(residuals.length / 2)] : 0.5;
-  return { version: 1, numeric, categorical, targetScale: Math.max(0.05, mad * 2), fallbackBaselineDays: median };
+  return { version: 1, numeric, categorical, targetScale: Math.max(0.05, mad * 2), fallbackBaselineDays: median, baseline: 'remaining' };
 }
 
 /** Width of the numeric input: one column per feature plus one indicator per feature ever missing. */
@@ -133,7 +139,7 @@ export function encodeRows(rows: readonly RawEtaRow[], spec: EtaFeatureSpec): En
     for (let j = 0; j < spec.categorical.length; j++) {
       categorical[j][r] = lookups[j].get(String(row[spec.categorical[j].name] ?? '')) ?? UNKNOWN_INDEX;
     }
-    baseline[r] = baselineDays(row, spec.fallbackBaselineDays);
+    baseline[r] = baselineDays(row, spec);
     elapsed[r] = num(row.elapsed_days) ?? 0;
   }
   return { n, numeric, categorical, baseline, elapsed };
