@@ -68,12 +68,18 @@ describe('loadOlist on the olist-mini fixture', () => {
       { entity: 'postal_geo', file: path.join(full, 'olist_geolocation_dataset.csv'), line: 5, field: 'geolocation_lat', reason: expect.stringMatching(/outside Brazil/) },
     ]);
 
+    // Brazil's national holidays for the years of the purchases and the next, once each.
+    const years = await wh.one<{ lo: number; hi: number }>('SELECT min(year(purchased_at)) AS lo, max(year(purchased_at)) AS hi FROM orders');
+    const holidays = await wh.all<{ y: number; n: number }>("SELECT year(day) AS y, count(*) AS n FROM delivery_calendar WHERE country = 'BR' AND source = 'olist' GROUP BY 1 ORDER BY 1");
+    expect(holidays).toEqual(Array.from({ length: Number(years!.hi) - Number(years!.lo) + 2 }, (_, i) => ({ y: Number(years!.lo) + i, n: 11 })));
+
     // Loading the same extract again changes nothing and does not repeat rejects.
     const before = await wh.all('SELECT (SELECT count(*) FROM orders) o, (SELECT count(*) FROM shipments) s, (SELECT count(*) FROM csat_responses) c, (SELECT count(*) FROM tracking_events) t');
     const again = await loadOlist(wh, full);
     expect(again.tables.orders).toMatchObject({ inserted: 0, updated: 6 });
     expect(await wh.all('SELECT (SELECT count(*) FROM orders) o, (SELECT count(*) FROM shipments) s, (SELECT count(*) FROM csat_responses) c, (SELECT count(*) FROM tracking_events) t')).toEqual(before);
     expect((await wh.one<{ n: number }>('SELECT count(*) AS n FROM load_rejects'))?.n).toBe(2);
+    expect((await wh.one<{ n: number }>('SELECT count(*) AS n FROM delivery_calendar'))?.n).toBe(holidays.length * 11);
     await wh.close();
   });
 

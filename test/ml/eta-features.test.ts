@@ -32,7 +32,7 @@ describe('ETA features (DuckDB, point in time)', () => {
     for (const r of before) {
       const a = after.get(r.shipment_id)!;
       // Window sums may add in another order, so compare numbers to 1e-9 relative.
-      for (const f of NUMERIC_FEATURES) {
+      for (const f of [...NUMERIC_FEATURES, 'baseline_days']) {
         const [x, y] = [r[f] as number | null, a[f] as number | null];
         if (x === null || y === null) expect([r.shipment_id, f, y]).toEqual([r.shipment_id, f, x]);
         else expect(Math.abs(x - y), `${r.shipment_id} ${f}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x)));

@@ -8,9 +8,10 @@ import { CATEGORICAL_FEATURES, CATEGORICAL_MIN_COUNT, NUMERIC_FEATURES } from '.
 import { numericWidth, toResidual, UNKNOWN_INDEX, type EncodedEta, type EtaFeatureSpec, type NumericStat } from './feature-spec.js';
 import type { EtaFrame } from './eta-frame.js';
 
-/** The baseline (days) of every example: the point-in-time lane mean, else the global mean, else `fallback`. */
-export function frameBaselines(frame: EtaFrame, fallback: number): Float64Array {
-  const lane = frame.number('lane_mean');
+/** The baseline (days) of every example (see `EtaFeatureSpec.baseline`), else the global mean, else the fallback. */
+export function frameBaselines(frame: EtaFrame, spec: Pick<EtaFeatureSpec, 'baseline' | 'fallbackBaselineDays'>): Float64Array {
+  const fallback = spec.fallbackBaselineDays;
+  const lane = frame.number(spec.baseline === 'remaining' ? 'baseline_days' : 'lane_mean');
   const global = frame.number('global_mean');
   const out = new Float64Array(frame.n);
   for (let i = 0; i < frame.n; i++) out[i] = Number.isNaN(lane[i]) ? (Number.isNaN(global[i]) ? fallback : global[i]) : lane[i];
@@ -49,12 +50,12 @@ export function fitFeatureSpecFrame(frame: EtaFrame): EtaFeatureSpec {
   const total = frame.number('total_days');
   const totals = total.filter((x) => !Number.isNaN(x)).sort();
   const median = totals.length ? totals[Math.floor(totals.length / 2)] : 7;
-  const base = frameBaselines(frame, median);
+  const base = frameBaselines(frame, { baseline: 'remaining', fallbackBaselineDays: median });
   const residuals = new Float64Array(rows);
   for (let i = 0; i < rows; i++) residuals[i] = Math.abs(toResidual(Number.isNaN(total[i]) ? median : total[i], base[i], { targetScale: 1 }));
   residuals.sort();
   const mad = rows ? residuals[Math.floor(rows / 2)] : 0.5;
-  return { version: 1, numeric, categorical, targetScale: Math.max(0.05, mad * 2), fallbackBaselineDays: median };
+  return { version: 1, numeric, categorical, targetScale: Math.max(0.05, mad * 2), fallbackBaselineDays: median, baseline: 'remaining' };
 }
 
 /** Encodes examples with a fitted spec. Unseen categories map to index 0; missing numerics to the mean plus an indicator. */
@@ -83,7 +84,7 @@ export function encodeFrame(frame: EtaFrame, spec: EtaFeatureSpec): EncodedEta {
     for (let r = 0; r < n; r++) out[r] = lookup.get(col[r] ?? '') ?? UNKNOWN_INDEX;
     return out;
   });
-  const baseline = Float32Array.from(frameBaselines(frame, spec.fallbackBaselineDays));
+  const baseline = Float32Array.from(frameBaselines(frame, spec));
   const elapsed = Float32Array.from(frame.number('elapsed_days'), (x) => (Number.isNaN(x) ? 0 : x));
   return { n, numeric, categorical, baseline, elapsed };
 }

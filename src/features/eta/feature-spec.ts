@@ -29,6 +29,12 @@ export interface EtaFeatureSpec {
   targetScale: number;
   /** Used when a row has no rolling lane history at all. */
   fallbackBaselineDays: number;
+  /**
+   * `remaining`: the baseline is the query's `baseline_days` (the lane mean at purchase, elapsed
+   * time plus the lane's usual remaining transit in flight). Specs saved before it existed used the
+   * lane mean at every moment, and keep doing so.
+   */
+  baseline?: 'remaining';
 }
 
 /** Encoded model inputs for N rows. */

@@ -215,6 +215,11 @@ function rollingCtes(): string {
   ).join(',\n  ')}`;
 }
 
+/** The lane's point-in-time mean purchase → delivery days, shrunk towards the destination's with 5 pseudo-observations. */
+const SHRUNK_LANE_MEAN = '((coalesce(lane_mean * lane_n, 0) + 5 * coalesce(dest_mean, overall_mean)) / (coalesce(lane_n, 0) + 5))';
+/** The lane's mean hand-off → delivery days: the shrunk lane mean less its mean purchase → hand-off days. */
+const LANE_TRANSIT = `greatest(0, ${SHRUNK_LANE_MEAN} - coalesce(lane_handoff, overall_handoff, 0))`;
+
 /**
  * The delivery calendar of every country the queried shipments touch, one row per (country, day)
  * over the days their moments of prediction fall on plus the horizon the features look ahead:
@@ -350,7 +355,14 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     coalesce(dr.n_delayed, 0) / greatest(1, coalesce(dest_n, 0) * ${DELAY_SCAN_WINDOW_HOURS / 24} / ${ROLLING_WINDOW_DAYS}) AS dest_delay_scans,
     co.pickup_day, co.next_pickup_days, cd.delivery_day, cd.delivery_day_1, cd.delivery_day_3, cd.holidays_ahead, cd.holiday_in_days,
     -- Sparse keys borrow strength from their parent (shrinkage with 5 pseudo-observations).
-    (coalesce(lane_mean * lane_n, 0) + 5 * coalesce(dest_mean, overall_mean)) / (coalesce(lane_n, 0) + 5) AS lane_mean,
+    ${SHRUNK_LANE_MEAN} AS lane_mean,
+    -- The baseline the model predicts a residual over: the lane mean at purchase; later, the time
+    -- already elapsed plus what the lane's transit usually still needs (after the hand-off, its
+    -- mean hand-off → delivery time less the days since hand-off, at least a quarter of it).
+    CASE WHEN ex.as_of > b.purchased_at THEN greatest(${SHRUNK_LANE_MEAN}, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY} + CASE
+      WHEN b.shipped_at <= ex.as_of THEN greatest(${LANE_TRANSIT} - (epoch(ex.as_of) - epoch(b.shipped_at)) / ${DAY}, 0.25 * ${LANE_TRANSIT})
+      ELSE ${LANE_TRANSIT} END)
+    ELSE ${SHRUNK_LANE_MEAN} END AS baseline_days,
     ln(1 + coalesce(lane_n, 0)) AS lane_log_n,
     dest_mean, origin_mean,
     (coalesce(seller_mean * seller_n, 0) + 3 * coalesce(origin_mean, overall_mean)) / (coalesce(seller_n, 0) + 3) AS seller_mean,
