@@ -28,7 +28,7 @@ import { encodeFrame } from '../src/features/eta/encode-columns.js';
 import { predictDays } from '../src/ml/eta/model.js';
 import { loadEtaBundle } from '../src/ml/eta/bundle.js';
 import { createFileModelStore } from '../src/ml/registry/file-model-store.js';
-import { createEtaPredictor } from '../src/ml/eta/predictor.js';
+import { BATCH_SCORING_UNUSED_COLUMNS, createEtaPredictor } from '../src/ml/eta/predictor.js';
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -137,7 +137,7 @@ async function batchPrediction(wh: Warehouse, modelsDir: string) {
   const bundle = await loadEtaBundle(createFileModelStore(modelsDir));
   const cpu = process.cpuUsage();
   let t = performance.now();
-  const frame = await queryEtaFeatureFrame(wh, { kind: 'purchase' });
+  const frame = await queryEtaFeatureFrame(wh, { kind: 'purchase' }, BATCH_SCORING_UNUSED_COLUMNS);
   const featureSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   const enc = encodeFrame(frame, bundle.spec);

@@ -50,7 +50,10 @@ describe('warehouse columnar reads (real DuckDB)', () => {
     expect(new Date((cols.columns.t.values as Float64Array)[1]).toISOString()).toBe('2026-01-01T00:00:01.358Z');
   });
 
-  it('returns an empty result with its columns, and refuses unsupported types naming the column', async () => {
+  it('reads long strings, returns an empty result with its columns, and refuses unsupported types naming the column', async () => {
+    const long = await wh.columns("SELECT repeat('ab', 100000) AS a, repeat('é', 70) AS b");
+    expect(long.columns.a.values[0]).toBe('ab'.repeat(100000));
+    expect(long.columns.b.values[0]).toBe('é'.repeat(70));
     const empty = await wh.columns('SELECT 1.5::DOUBLE AS x, \'a\' AS y WHERE false');
     expect(empty.rowCount).toBe(0);
     expect(empty.names).toEqual(['x', 'y']);

@@ -13,7 +13,7 @@ import { trainEta } from '../ml/eta/train.js';
 import { backtestEta, formatBacktest } from '../ml/eta/evaluate.js';
 import { createFileModelStore } from '../ml/registry/file-model-store.js';
 import { loadEtaBundle } from '../ml/eta/bundle.js';
-import { scoreFrame } from '../ml/eta/predictor.js';
+import { BATCH_SCORING_UNUSED_COLUMNS, scoreFrame } from '../ml/eta/predictor.js';
 import { queryEtaFeatureFrame } from '../features/eta/eta-frame.js';
 import { initTf } from '../ml/backend.js';
 
@@ -141,7 +141,11 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
         const orderIds = await maybeLoadOlist(rt, ctx, opts.olist);
         await initTf(ctx.config.tfBackend, ctx.log);
         const bundle = await loadEtaBundle(createFileModelStore(ctx.config.modelsDir));
-        const examples = await queryEtaFeatureFrame(ctx.warehouse, { kind: 'purchase', from: await dayStart(ctx, from, opts.tz, orderIds), openOrDelivered: true, orderIds });
+        const examples = await queryEtaFeatureFrame(
+          ctx.warehouse,
+          { kind: 'purchase', from: await dayStart(ctx, from, opts.tz, orderIds), openOrDelivered: true, orderIds },
+          BATCH_SCORING_UNUSED_COLUMNS,
+        );
         const days = scoreFrame(bundle, examples);
         const [orderId, shipmentId, purchasedAt] = [examples.text('order_id'), examples.text('shipment_id'), examples.number('purchased_at')];
         const iso = (base: number, d: number) => new Date(base + d * 86_400_000).toISOString();

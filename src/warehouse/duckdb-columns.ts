@@ -65,8 +65,8 @@ function validityOf(vector: duckdb.Vector, rows: number): Uint8Array | null {
 const CACHE_BITS = 12;
 
 /**
- * Decodes DuckDB's 16-byte string_t entries: length, then the bytes inline (≤ 12, zero-padded) or
- * a prefix and a pointer. Short strings repeat a lot (categories, statuses), so they are looked up
+ * Decodes DuckDB's 16-byte string_t entries: length, then the bytes inline (≤ 12) or a prefix and
+ * a pointer. Short strings repeat a lot (categories, statuses), so they are looked up
  * by their 16 raw bytes in a small cache before decoding; ASCII strings skip TextDecoder, whose
  * per-call cost dominates for short strings.
  */
@@ -74,6 +74,8 @@ function stringReader(): (vector: duckdb.Vector, rows: number, valid: Uint8Array
   const keys = new Uint32Array(4 << CACHE_BITS).fill(0xffffffff);
   const strings: string[] = new Array(1 << CACHE_BITS);
   const decode = (bytes: Uint8Array, len: number) => {
+    // Long strings go to TextDecoder too: `apply` takes a bounded number of arguments.
+    if (len > 64) return utf8.decode(bytes);
     for (let k = 0; k < len; k++) if (bytes[k] >= 0x80) return utf8.decode(bytes);
     return String.fromCharCode.apply(null, bytes as unknown as number[]);
   };

@@ -18,6 +18,9 @@ import { conditionOnUndelivered } from './survival.js';
 
 const DAY_MS = 86_400_000;
 
+/** Feature-query columns batch scoring (`predict eta`) never reads; not fetching them saves their decoding. */
+export const BATCH_SCORING_UNUSED_COLUMNS = ['promised_at', 'delivered_at', 'as_of', 'event_id', 'event_source', 'total_days'];
+
 /** Scored examples: calibrated P10/P50/P90 in days since purchase, row-major [n,3]. */
 export function scoreFrame(bundle: EtaBundle, frame: EtaFrame): Float32Array {
   const enc = encodeFrame(frame, bundle.spec);
