@@ -30,7 +30,7 @@ describe('ETA training and serving on the planted fixture', () => {
   });
 
   it('trainEta registers and activates a version with validation metrics', async () => {
-    const r = await trainEta({ warehouse: wh, modelsDir, log }, { seed: 3, epochs: 10, batchSize: 128, learningRate: 0.003 });
+    const r = await trainEta({ warehouse: wh, modelsDir, log }, { seed: 3, epochs: 10, batchSize: 128, learningRate: 0.003, inFlightPerShipment: 3 });
     expect(r.metrics.validation.n).toBeGreaterThan(100);
     expect(r.metrics.validation.coverage).toBeGreaterThan(0.7);
     expect(fs.readFileSync(path.join(modelsDir, 'eta', 'active'), 'utf8').trim()).toBe(r.version);
@@ -82,6 +82,8 @@ describe('ETA training and serving on the planted fixture', () => {
           `INSERT INTO tracking_events (source, event_id, tracking_number, shipment_id, status, region, occurred_at, received_at) VALUES ('test', $1, 'TFLIGHT1', $2, $3, $4, $5::TIMESTAMPTZ, $5::TIMESTAMPTZ)`,
           [`flight-${k}`, id, status, region, new Date(t).toISOString()],
         );
+        // As ingestion does: the first scan with the parcel in the carrier's hands sets the hand-off.
+        if (status !== 'info_received') await wh.run('UPDATE shipments SET shipped_at = coalesce(shipped_at, $2::TIMESTAMPTZ) WHERE shipment_id = $1', [id, new Date(t).toISOString()]);
       }
       const p = (await predictor.predict([id], new Date(t + 60_000))).get(id)!;
       widths.push(p.p90.getTime() - p.p10.getTime());

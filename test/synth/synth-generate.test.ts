@@ -103,6 +103,10 @@ describe('generateSample on a real DuckDB', () => {
     expect(await num(wh, sql('express', 'express_delivers'))).toBe(0);
     // Holidays and Sundays are in the planted calendar.
     expect(await num(wh, 'SELECT count(*) FROM truth_calendar WHERE holiday IS NOT NULL AND NOT ground_delivers')).toBeGreaterThan(0);
+    // …and exported to the delivery calendar the ETA features read, for both countries.
+    expect(await wh.all(`SELECT c.day, c.holiday AS name FROM truth_calendar c WHERE c.holiday IS NOT NULL
+      EXCEPT SELECT day, name FROM delivery_calendar WHERE country = 'US' AND source = 'generator'`)).toEqual([]);
+    expect(await num(wh, "SELECT count(*) FROM delivery_calendar WHERE country = 'CA'")).toBe(await num(wh, 'SELECT count(*) FROM truth_calendar WHERE holiday IS NOT NULL'));
     // Hand-offs only on business days (origin local time is within a day of UTC for every centre).
     const handoffs = await wh.one<{ n: number; bad: number }>(`SELECT count(*) AS n, count(*) FILTER (WHERE NOT c.business_day) AS bad
       FROM shipments s JOIN truth_calendar c ON c.day = CAST(s.shipped_at - INTERVAL 7 HOUR AS DATE)`);
