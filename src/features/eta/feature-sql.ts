@@ -264,8 +264,10 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
   ex AS (${ex.sql}),
   q AS (SELECT DISTINCT shipment_id FROM ex),
   items AS (
-    SELECT order_id, count(*) AS n_items, max(shipping_limit_at) AS shipping_limit_at, sum(coalesce(unit_price, 0) * quantity) AS price,
-      sum(freight_value) AS freight, sum(weight_g) AS items_weight, min(seller_id) AS seller_id
+    -- Whole cents and grams: integer sums are exact in any order, whatever the number of threads.
+    SELECT order_id, count(*) AS n_items, max(shipping_limit_at) AS shipping_limit_at,
+      sum(round(coalesce(unit_price, 0) * quantity * 100)::BIGINT) / 100 AS price,
+      sum(round(freight_value * 100)::BIGINT) / 100 AS freight, CAST(sum(round(weight_g)::BIGINT) AS DOUBLE) AS items_weight, min(seller_id) AS seller_id
     FROM order_items WHERE order_id IN (SELECT s.order_id FROM q JOIN shipments s USING (shipment_id))
     GROUP BY order_id
   ),
