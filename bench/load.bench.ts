@@ -5,7 +5,8 @@
  * Target: loader time <= 1.3 × the CTAS time. The CTAS writes an unindexed table, while the
  * canonical tables carry a primary key (and tracking_events a secondary index), so the bench also
  * times a plain `INSERT INTO <canonical table> SELECT * FROM <reader>`: the ratio against it is the
- * price of validation, rejects, key checks and sha256 bookkeeping alone.
+ * price of validation, rejects, key checks and sha256 bookkeeping alone. A last run loads into the
+ * table with its indexes dropped beforehand: the ratio it gives is the loader without building keys.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -52,6 +53,7 @@ export default async function loadBench(): Promise<Record<string, unknown>> {
       let ctas = Infinity;
       let insert = Infinity;
       let loader = Infinity;
+      let loaderNoIndexes = Infinity;
       let summary: { loaded: number; rejected: number } | undefined;
       for (let i = 0; i < REPEATS; i++) {
         const a = await fresh(dir, 'ctas.duckdb');
@@ -65,6 +67,14 @@ export default async function loadBench(): Promise<Record<string, unknown>> {
           summary = await loadEntity(b, input.entity, input.file);
         }));
         await b.close();
+        // The same load into a table stripped of its indexes: what validation, rejects and bookkeeping
+        // cost on their own, without building the keys the contract requires.
+        const d = await fresh(dir, 'noidx.duckdb');
+        for (const ix of await d.all<{ index_name: string }>('SELECT index_name FROM duckdb_indexes() WHERE table_name = $1', [input.entity])) {
+          await d.run(`DROP INDEX "${ix.index_name}"`);
+        }
+        loaderNoIndexes = Math.min(loaderNoIndexes, await timeIt(() => loadEntity(d, input.entity, input.file)));
+        await d.close();
       }
       results[`${input.entity}.${input.format}`] = {
         rows: rows[input.entity],
@@ -75,6 +85,8 @@ export default async function loadBench(): Promise<Record<string, unknown>> {
         ratio: Number((loader / ctas).toFixed(2)),
         targetRatio: 1.3,
         ratioVsInsertIntoCanonical: Number((loader / insert).toFixed(2)),
+        loaderWithoutIndexesSeconds: Number(loaderNoIndexes.toFixed(3)),
+        ratioWithoutIndexes: Number((loaderNoIndexes / ctas).toFixed(2)),
         loaded: summary?.loaded,
         rejected: summary?.rejected,
       };
