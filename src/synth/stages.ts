@@ -105,7 +105,7 @@ SELECT b.*, b.fi * ${METROS.length} + b.mi AS li,
   CASE WHEN p.is_bday AND b.ptod < ${k.cutoffHourLocal} * 3600 THEN b.pday ELSE p.next_bday_after END AS promise_hday
 FROM b JOIN _bcal r ON r.day = b.rday JOIN _bcal p ON p.day = b.pday;`);
 
-  add('transit', 3, `
+  add('transit', 4, `
 CREATE OR REPLACE TEMP TABLE _s2 AS
 WITH a AS (SELECT s.*, s.hday * 86400.0 + (16 + 3 * su(s.i, 11)) * 3600 - s.origin_off * 3600 AS shipped_s FROM _s1 s),
 b AS (SELECT a.*, o.oi FROM a ASOF JOIN _offer o ON a.intl = o.intl AND a.u_offer >= o.cum_lo),
