@@ -111,8 +111,10 @@ INSERT INTO truth_nba_effects VALUES ${NBA_ACTIONS.map((a) => `(${[a.action, a.l
 
 /**
  * Generates a deterministic synthetic history of `shipments` shipments ending at `asOf` into an
- * empty warehouse, in one transaction. Throws `BAD_INPUT` for invalid options and `CONFLICT` when
- * the warehouse already holds orders, shipments or a previous run.
+ * empty warehouse, in one transaction, with the generated tables' indexes dropped during the write
+ * and rebuilt after it (see bulk-indexes.ts; a crash leaves the warehouse empty). Throws `BAD_INPUT`
+ * for invalid options and `CONFLICT` when the warehouse already holds orders, shipments or a
+ * previous run.
  */
 export async function generateSample(wh: Warehouse, opts: GenerateOptions): Promise<GenerateSummary> {
   const { seed, shipments, asOf, knobs } = validate(opts);

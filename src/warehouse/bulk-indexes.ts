@@ -112,6 +112,7 @@ export async function withIndexesDeferred<T>(
   write: (tx: SqlRunner) => Promise<T>,
   onStep?: (step: 'write' | 'key_check' | 'commit' | 'index') => void,
 ): Promise<T> {
+  if (tables.length === 0) return wh.transaction(write);
   const defs = await readIndexes(wh, tables);
   await wh.transaction(async (tx) => {
     const pending = await tx.one<{ table_name: string; index_name: string }>(

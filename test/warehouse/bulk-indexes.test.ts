@@ -145,6 +145,11 @@ describe('withIndexesDeferred', () => {
     expect(await again.all('SELECT * FROM deferred_indexes')).toEqual([]);
   });
 
+  it('with no tables is a plain transaction', async () => {
+    const wh = await warehouse();
+    expect(await withIndexesDeferred(wh, [], async (tx) => (await tx.one<{ n: number }>('SELECT 41 + 1 AS n'))?.n)).toBe(42);
+  });
+
   it('parses index column lists, quoted or not, and refuses expressions', () => {
     expect(parseIndexColumns(`['"source"', event_id]`, 'x')).toEqual(['source', 'event_id']);
     expect(parseIndexColumns('[tracking_number]', 'x')).toEqual(['tracking_number']);
