@@ -5,8 +5,20 @@ import { queryEtaFeatures, NUMERIC_FEATURES, CATEGORICAL_FEATURES, type RawEtaRo
 import { frameFromColumns, frameFromRows, queryEtaFeatureFrame, splitFrameByTime, takeFrame } from '../../src/features/eta/eta-frame.js';
 import { concatEncoded, encodeFrame, fitFeatureSpecFrame } from '../../src/features/eta/encode-columns.js';
 import { encodeRows, fitFeatureSpec, type EncodedEta } from '../../src/features/eta/feature-spec.js';
-import { fingerprintExamples, timeSplit } from '../../src/ml/eta/train.js';
+import { fingerprintExamples } from '../../src/ml/eta/train.js';
 import { loadEtaFixture } from './eta-fixture.js';
+
+/** The row-object time split the frame split must reproduce: the most recent `share` of purchases is validation. */
+function timeSplit(rows: readonly RawEtaRow[], share: number): { train: RawEtaRow[]; val: RawEtaRow[]; cutoff: Date | undefined } {
+  const times = rows.filter((r) => r.stage === 'none').map((r) => r.purchased_at.getTime()).sort((a, b) => a - b);
+  if (times.length === 0 || share <= 0) return { train: [...rows], val: [], cutoff: undefined };
+  const cutoff = times[Math.min(times.length - 1, Math.floor(times.length * (1 - share)))];
+  return {
+    train: rows.filter((r) => r.purchased_at.getTime() < cutoff),
+    val: rows.filter((r) => r.purchased_at.getTime() >= cutoff),
+    cutoff: new Date(cutoff),
+  };
+}
 
 const plain = (e: EncodedEta) => ({
   n: e.n, numeric: Array.from(e.numeric), categorical: e.categorical.map((c) => Array.from(c)), baseline: Array.from(e.baseline), elapsed: Array.from(e.elapsed),

@@ -10,7 +10,9 @@ import { initTf } from '../../src/ml/backend.js';
 import { queryEtaFeatures, type RawEtaRow } from '../../src/features/eta/feature-sql.js';
 import { encodeRows, fitFeatureSpec } from '../../src/features/eta/feature-spec.js';
 import { buildEtaModel, predictDays, quantileHead } from '../../src/ml/eta/model.js';
-import { fitEtaModel, timeSplit } from '../../src/ml/eta/train.js';
+import { fitEtaModel } from '../../src/ml/eta/train.js';
+import { frameFromRows, splitFrameByTime } from '../../src/features/eta/eta-frame.js';
+import { encodeFrame } from '../../src/features/eta/encode-columns.js';
 import { createFileModelStore } from '../../src/ml/registry/file-model-store.js';
 import { loadEtaBundle, writeEtaBundle } from '../../src/ml/eta/bundle.js';
 import { loadEtaFixture } from './eta-fixture.js';
@@ -53,7 +55,7 @@ describe('ETA model', () => {
   });
 
   it('a tiny fit learns, is deterministic per seed, and round-trips exactly through the registry', async () => {
-    const { train, val } = timeSplit(rows, 0.2);
+    const { train, val } = splitFrameByTime(frameFromRows(rows), 0.2);
     const a = await fitEtaModel(train, val, { seed: 5, epochs: 4, refit: false });
     const b = await fitEtaModel(train, val, { seed: 5, epochs: 4, refit: false });
     const c = await fitEtaModel(train, val, { seed: 6, epochs: 4, refit: false });
@@ -63,7 +65,7 @@ describe('ETA model', () => {
     expect(a.bestEpoch).toBeGreaterThan(0);
 
     // Learns: median error on validation well under the spread of the target.
-    const y = val.map((r) => r.total_days as number);
+    const y = Array.from(val.number('total_days'));
     const ae = y.map((t, i) => Math.abs(t - a.valPred[i * 3 + 1])).sort((p, q) => p - q);
     const meanY = y.reduce((s, t) => s + t, 0) / y.length;
     const dev = y.map((t) => Math.abs(t - meanY)).sort((p, q) => p - q);
@@ -78,17 +80,17 @@ describe('ETA model', () => {
     const loaded = await loadEtaBundle(store);
     expect(loaded.version).toBe('v1');
     expect(w(loaded.model)).toEqual(w(a.model));
-    const enc = encodeRows(val, a.spec);
+    const enc = encodeFrame(val, a.spec);
     expect(Array.from(predictDays(loaded.model, enc, loaded.spec))).toEqual(Array.from(predictDays(a.model, enc, a.spec)));
     expect(loaded.calibration).toEqual(a.calibration);
     for (const m of [a.model, b.model, c.model, loaded.model]) m.dispose();
   });
 
   it('caps the examples of an epoch at maxExamplesPerEpoch (a fresh subset each epoch)', async () => {
-    const { train, val } = timeSplit(rows, 0.2);
+    const { train, val } = splitFrameByTime(frameFromRows(rows), 0.2);
     const full = await fitEtaModel(train, val, { seed: 5, epochs: 2, refit: false });
     const capped = await fitEtaModel(train, val, { seed: 5, epochs: 2, refit: false, maxExamplesPerEpoch: 100 });
-    expect(full.timing.exampleEpochs).toBe(train.length * full.epochs);
+    expect(full.timing.exampleEpochs).toBe(train.n * full.epochs);
     expect(capped.timing.exampleEpochs).toBe(100 * capped.epochs);
     for (const m of [full.model, capped.model]) m.dispose();
   });

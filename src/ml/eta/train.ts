@@ -7,7 +7,6 @@ import crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import type { Logger } from '../../log.js';
-import type { RawEtaRow } from '../../features/eta/feature-sql.js';
 import type { EncodedEta, EtaFeatureSpec } from '../../features/eta/feature-spec.js';
 import { asFrame, queryEtaFeatureFrame, splitFrameByTime, type EtaExamples, type EtaFrame } from '../../features/eta/eta-frame.js';
 import { concatEncoded, encodeFrame, fitFeatureSpecFrame, residualTargets } from '../../features/eta/encode-columns.js';
@@ -278,18 +277,6 @@ export async function fitEtaModel(
   return {
     model, spec, calibration: { coverage, atPurchase, inFlight, byStage }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc,
     timing: { encodeSeconds, epochSeconds, exampleEpochs },
-  };
-}
-
-/** Splits rows (ordered by purchase time) so the most recent `share` of shipments is validation. */
-export function timeSplit(rows: readonly RawEtaRow[], share: number): { train: RawEtaRow[]; val: RawEtaRow[]; cutoff: Date | undefined } {
-  const times = rows.filter((r) => r.stage === 'none').map((r) => r.purchased_at.getTime()).sort((a, b) => a - b);
-  if (times.length === 0 || share <= 0) return { train: [...rows], val: [], cutoff: undefined };
-  const cutoff = times[Math.min(times.length - 1, Math.floor(times.length * (1 - share)))];
-  return {
-    train: rows.filter((r) => r.purchased_at.getTime() < cutoff),
-    val: rows.filter((r) => r.purchased_at.getTime() >= cutoff),
-    cutoff: new Date(cutoff),
   };
 }
 
