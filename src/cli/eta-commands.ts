@@ -16,6 +16,7 @@ import { loadEtaBundle } from '../ml/eta/bundle.js';
 import { BATCH_SCORING_UNUSED_COLUMNS, scoreFrame } from '../ml/eta/predictor.js';
 import { queryEtaFeatureFrame } from '../features/eta/eta-frame.js';
 import { initTf } from '../ml/backend.js';
+import { replayStream } from '../ml/eta/adaptive-scoring.js';
 
 interface CommonOpts {
   db?: string;
@@ -148,6 +149,18 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
         );
         const days = scoreFrame(bundle, examples);
         const [orderId, shipmentId, purchasedAt] = [examples.text('order_id'), examples.text('shipment_id'), examples.number('purchased_at')];
+        // Orders purchased since the training cutoff get the window the online updates gave them
+        // at their purchase (outcomes known by then only), as a serving instance would have.
+        const replay = await replayStream(ctx.warehouse, bundle, { orderIds });
+        let adapted = 0;
+        if (replay) {
+          shipmentId.forEach((id, i) => {
+            const w = id === null ? undefined : replay.windows.get(id);
+            if (!w) return;
+            days.set(w, i * 3);
+            adapted++;
+          });
+        }
         const iso = (base: number, d: number) => new Date(base + d * 86_400_000).toISOString();
         const lines = ['order_id,shipment_id,p10_days,p50_days,p90_days,p10_at,p50_at,p90_at'];
         for (let i = 0; i < examples.n; i++) {
@@ -159,6 +172,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
         fs.mkdirSync(path.dirname(out), { recursive: true });
         fs.writeFileSync(out, `${lines.join('\n')}\n`);
         rt.out(`wrote ${examples.n} predictions with eta model ${bundle.version} to ${out}`);
+        if (replay) rt.out(`${adapted} purchased since the training cutoff (${bundle.calibration.adaptive?.since}) use the online-updated tails (${replay.levels.updates} outcomes replayed)`);
         bundle.model.dispose();
       });
     });

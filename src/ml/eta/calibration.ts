@@ -3,6 +3,7 @@
  * adjustment per tail) on a time-ordered validation slice the network never trained on.
  */
 import { quantileSorted } from 'simple-statistics';
+import type { AdaptiveCalibration } from './adaptive-calibration.js';
 
 /**
  * Adjustments relative to the raw window width w = P90 − P10: the window becomes
@@ -24,6 +25,11 @@ export interface EtaCalibration {
   inFlight: TailAdjustment;
   /** Per latest-event status, for statuses with enough validation rows; others use `inFlight`. */
   byStage?: Record<string, TailAdjustment>;
+  /**
+   * Online updates of the at-purchase tails from outcomes after training (adaptive-calibration.ts).
+   * Absent in models saved before it; then `atPurchase` is used as is.
+   */
+  adaptive?: AdaptiveCalibration;
 }
 
 /** Validation rows a status needs for its own adjustment. */
@@ -36,7 +42,7 @@ export function adjustmentFor(cal: EtaCalibration, stage: string): TailAdjustmen
 }
 
 /** Floor on the width used for scaling, so near-zero windows still get a sensible adjustment. */
-const MIN_WIDTH_DAYS = 0.05;
+export const MIN_WIDTH_DAYS = 0.05;
 
 /**
  * Fits one tail adjustment so each tail misses with probability (1 − coverage)/2: the finite-sample
@@ -45,17 +51,23 @@ const MIN_WIDTH_DAYS = 0.05;
 export function fitTailAdjustment(pred: ArrayLike<number>, y: ArrayLike<number>, coverage = 0.8): TailAdjustment {
   const n = y.length;
   if (n === 0) return { lower: 0, upper: 0, n: 0 };
-  const lo: number[] = [];
-  const hi: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const w = Math.max(MIN_WIDTH_DAYS, pred[i * 3 + 2] - pred[i * 3]);
-    lo.push((pred[i * 3] - y[i]) / w);
-    hi.push((y[i] - pred[i * 3 + 2]) / w);
-  }
-  lo.sort((a, b) => a - b);
-  hi.sort((a, b) => a - b);
+  const { lower, upper } = tailScores(pred, y);
   const level = Math.min(1, (1 - (1 - coverage) / 2) * (1 + 1 / n));
-  return { lower: quantileSorted(lo, level), upper: quantileSorted(hi, level), n };
+  return { lower: quantileSorted(lower, level), upper: quantileSorted(upper, level), n };
+}
+
+/** The width-scaled tail scores (P10 − y)/w and (y − P90)/w of row-major [n,3] predictions, each sorted ascending. */
+export function tailScores(pred: ArrayLike<number>, y: ArrayLike<number>): { lower: number[]; upper: number[] } {
+  const lower: number[] = [];
+  const upper: number[] = [];
+  for (let i = 0; i < y.length; i++) {
+    const w = Math.max(MIN_WIDTH_DAYS, pred[i * 3 + 2] - pred[i * 3]);
+    lower.push((pred[i * 3] - y[i]) / w);
+    upper.push((y[i] - pred[i * 3 + 2]) / w);
+  }
+  lower.sort((a, b) => a - b);
+  upper.sort((a, b) => a - b);
+  return { lower, upper };
 }
 
 /**

@@ -7,6 +7,7 @@ import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql
 import { encodeRows } from '../../features/eta/feature-spec.js';
 import { predictDays } from './model.js';
 import { applyCalibration } from './calibration.js';
+import { replayStream } from './adaptive-scoring.js';
 import { groupQuantileBaseline, windowMetrics, type WindowMetrics } from './metrics.js';
 import { fitEtaModel, type TrainEtaDeps, type TrainEtaOptions } from './train.js';
 import { queryEtaFeatureFrame, splitFrameByTime } from '../../features/eta/eta-frame.js';
@@ -46,6 +47,8 @@ export interface EtaBacktestReport {
   perLane: { lane: string; model: WindowMetrics; promise: WindowMetrics; laneMedian: WindowMetrics }[];
   perCarrier: { carrier: string; model: WindowMetrics; promise: WindowMetrics; laneMedian: WindowMetrics }[];
   training: { bestEpoch: number; epochs: number; seconds: number };
+  /** The online updates of the at-purchase tails over the test period (absent at hand-off or when off). */
+  adaptive?: { gamma: number; shipments: number; outcomes: number; finalMissLevels: { lower: number; upper: number } };
   predictions?: EtaTestPrediction[];
 }
 
@@ -80,10 +83,20 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
   );
   if (testRows.length === 0) throw new ShipcastError('BAD_INPUT', `from: no delivered shipments purchased on or after ${opts.splitAt.toISOString()}`, { field: 'from' });
   const { train, val } = splitFrameByTime(trainFrame, opts.validationShare ?? 0.15);
-  const fit = await fitEtaModel(train, val, { ...opts, onEpoch: deps.onEpoch });
+  const fit = await fitEtaModel(train, val, { ...opts, until: opts.splitAt, onEpoch: deps.onEpoch });
   const enc = encodeRows(testRows, fit.spec);
   const pred = predictDays(fit.model, enc, fit.spec);
   applyCalibration(pred, enc.elapsed, testRows.map((r) => r.stage), fit.calibration);
+  // At purchase, the test period is served as it would be live: each window from the online
+  // updates with the outcomes known at its purchase (every shipment since the split, not only the
+  // delivered ones scored here).
+  const replay = opts.moment === 'handoff' ? undefined : await replayStream(deps.warehouse, fit, { until: opts.testUntil, orderIds: opts.orderIds });
+  if (replay) {
+    testRows.forEach((r, i) => {
+      const w = replay.windows.get(r.shipment_id);
+      if (w) pred.set(w, i * 3);
+    });
+  }
   fit.model.dispose();
 
   // Baselines see the whole training period (train + validation): they need no held-out slice.
@@ -132,6 +145,10 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
     perLane,
     perCarrier,
     training: { bestEpoch: fit.bestEpoch, epochs: fit.epochs, seconds: Math.round((performance.now() - t0) / 100) / 10 },
+    adaptive:
+      replay && fit.calibration.adaptive
+        ? { gamma: fit.calibration.adaptive.gamma, shipments: replay.n, outcomes: replay.levels.updates, finalMissLevels: { lower: replay.levels.lower, upper: replay.levels.upper } }
+        : undefined,
     predictions: opts.keepPredictions
       ? testRows.map((r, i) => ({ shipmentId: r.shipment_id, actual: scored.y[i], p10: scored.model.p10[i], p50: scored.model.p50[i], p90: scored.model.p90[i] }))
       : undefined,
@@ -153,6 +170,12 @@ export function formatBacktest(r: EtaBacktestReport): string[] {
     line('promise', r.baselines.promise),
     line('lane median', r.baselines.laneMedian),
   ];
+  if (r.adaptive) {
+    const a = r.adaptive;
+    out.push(
+      `online tail updates (gamma ${a.gamma}): ${a.outcomes} outcomes of ${a.shipments} shipments since the split; miss levels at the end: lower ${pct(a.finalMissLevels.lower)}, upper ${pct(a.finalMissLevels.upper)}`,
+    );
+  }
   for (const c of r.perCarrier) out.push('', `carrier ${c.carrier}`, header, line('shipcast ETA', c.model), line('promise', c.promise), line('lane median', c.laneMedian));
   out.push('', 'top lanes by test volume', header);
   for (const l of r.perLane) out.push(line(`${l.lane} model`, l.model), line(`${l.lane} promise`, l.promise), line(`${l.lane} lane median`, l.laneMedian));

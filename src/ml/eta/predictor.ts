@@ -9,7 +9,8 @@ import { queryEtaFeatures, type RawEtaRow } from '../../features/eta/feature-sql
 import { frameFromRows, type EtaFrame } from '../../features/eta/eta-frame.js';
 import { encodeFrame } from '../../features/eta/encode-columns.js';
 import { predictDays } from './model.js';
-import { applyCalibration } from './calibration.js';
+import { applyCalibration, type TailAdjustment } from './calibration.js';
+import { replayStream } from './adaptive-scoring.js';
 import { loadEtaBundle, type EtaBundle } from './bundle.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
 import { initTf, type TfBackendChoice } from '../backend.js';
@@ -21,18 +22,25 @@ const DAY_MS = 86_400_000;
 /** Feature-query columns batch scoring (`predict eta`) never reads; not fetching them saves their decoding. */
 export const BATCH_SCORING_UNUSED_COLUMNS = ['promised_at', 'delivered_at', 'as_of', 'event_id', 'event_source', 'total_days'];
 
-/** Scored examples: calibrated P10/P50/P90 in days since purchase, row-major [n,3]. */
-export function scoreFrame(bundle: EtaBundle, frame: EtaFrame): Float32Array {
+/**
+ * Scored examples: calibrated P10/P50/P90 in days since purchase, row-major [n,3]. `atPurchase`
+ * replaces the saved at-purchase adjustment (serving passes the online-updated one).
+ */
+export function scoreFrame(bundle: EtaBundle, frame: EtaFrame, atPurchase?: TailAdjustment): Float32Array {
   const enc = encodeFrame(frame, bundle.spec);
   const pred = predictDays(bundle.model, enc, bundle.spec);
-  applyCalibration(pred, enc.elapsed, frame.text('stage').map((s) => s ?? ''), bundle.calibration);
+  const calibration = atPurchase ? { ...bundle.calibration, atPurchase } : bundle.calibration;
+  applyCalibration(pred, enc.elapsed, frame.text('stage').map((s) => s ?? ''), calibration);
   return pred;
 }
 
 /** `scoreFrame` for row objects (serving, where rows are few and needed whole). */
-export function scoreRows(bundle: EtaBundle, rows: readonly RawEtaRow[]): Float32Array {
-  return scoreFrame(bundle, frameFromRows(rows));
+export function scoreRows(bundle: EtaBundle, rows: readonly RawEtaRow[], atPurchase?: TailAdjustment): Float32Array {
+  return scoreFrame(bundle, frameFromRows(rows), atPurchase);
 }
+
+/** How long serving reuses a replay of the online updates before replaying the newer outcomes. */
+export const ADAPTIVE_REFRESH_MS = 3_600_000;
 
 /** Turns a scored row into the domain prediction. */
 export function toPrediction(row: RawEtaRow, days: ArrayLike<number>, offset: number, bundle: EtaBundle, predictedAt: Date): EtaPrediction {
@@ -63,6 +71,23 @@ export async function createEtaPredictor(deps: { warehouse: Warehouse; modelsDir
   await initTf(deps.tfBackend ?? 'auto', deps.log);
   const store = createFileModelStore(deps.modelsDir);
   let bundle: EtaBundle | undefined;
+  // The online-updated at-purchase adjustment, per model version and hour of `now`.
+  let adaptive: { version: string; bucket: number; adjustment: Promise<TailAdjustment | undefined> } | undefined;
+
+  function atPurchaseAdjustment(b: EtaBundle, now: Date): Promise<TailAdjustment | undefined> {
+    if (!b.calibration.adaptive) return Promise.resolve(undefined);
+    const bucket = Math.floor(now.getTime() / ADAPTIVE_REFRESH_MS);
+    if (adaptive?.version !== b.version || adaptive.bucket !== bucket) {
+      // Outcomes known at the first request of the hour; later requests in that hour reuse them.
+      const adjustment = replayStream(deps.warehouse, b, { until: now }).then((r) => r?.adjustment);
+      // A failed replay is not cached: the next request tries again.
+      adjustment.catch(() => {
+        if (adaptive?.adjustment === adjustment) adaptive = undefined;
+      });
+      adaptive = { version: b.version, bucket, adjustment };
+    }
+    return adaptive.adjustment;
+  }
 
   async function reload(): Promise<void> {
     const version = await store.activeVersion('eta');
@@ -89,7 +114,7 @@ export async function createEtaPredictor(deps: { warehouse: Warehouse; modelsDir
       if (!b) throw new ShipcastError('MODEL_NOT_READY', 'no active ETA model: run `shipcast train eta` first');
       const rows = await queryEtaFeatures(deps.warehouse, { kind: 'current', shipmentIds, now });
       if (rows.length === 0) return out;
-      const days = scoreRows(b, rows);
+      const days = scoreRows(b, rows, rows.some((r) => r.stage === 'none') ? await atPurchaseAdjustment(b, now) : undefined);
       rows.forEach((r, i) => out.set(r.shipment_id, toPrediction(r, days, i * 3, b, now)));
       return out;
     },

@@ -11,7 +11,8 @@ import type { EncodedEta, EtaFeatureSpec } from '../../features/eta/feature-spec
 import { asFrame, queryEtaFeatureFrame, splitFrameByTime, type EtaExamples, type EtaFrame } from '../../features/eta/eta-frame.js';
 import { concatEncoded, encodeFrame, fitFeatureSpecFrame, residualTargets } from '../../features/eta/encode-columns.js';
 import { buildEtaModel, inputTensors, pinballLoss, predictDays } from './model.js';
-import { applyCalibration, fitTailAdjustment, MIN_STAGE_ROWS, type EtaCalibration, type TailAdjustment } from './calibration.js';
+import { applyCalibration, fitTailAdjustment, MIN_STAGE_ROWS, tailScores, type EtaCalibration, type TailAdjustment } from './calibration.js';
+import { DEFAULT_ACI_GAMMA, summarizeScores, type AdaptiveCalibration } from './adaptive-calibration.js';
 import { windowMetrics, type WindowMetrics } from './metrics.js';
 import { initTf, type TfBackendChoice } from '../backend.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
@@ -53,6 +54,8 @@ export interface TrainEtaOptions {
   inFlightPerShipment?: number;
   /** Nominal P10–P90 coverage. */
   coverage?: number;
+  /** Step size of the online (adaptive conformal) updates of the at-purchase tails; 0 turns them off. */
+  adaptiveGamma?: number;
   /** Retrain on train + validation for the chosen epochs after early stopping (default: below LARGE_TRAINING_SET examples). */
   refit?: boolean;
   /** Activate the new version (default true). */
@@ -61,13 +64,16 @@ export interface TrainEtaOptions {
   register?: boolean;
 }
 
+/** The calibration as metrics report it: the online updates' settings without their score arrays. */
+export type CalibrationSummary = Omit<EtaCalibration, 'adaptive'> & { adaptive?: Omit<AdaptiveCalibration, 'lower' | 'upper'> & { scorePoints: number } };
+
 export interface TrainEtaMetrics {
   rows: { train: number; validation: number; shipments: number };
   epochs: number;
   bestEpoch: number;
   validation: WindowMetrics;
   validationInFlight?: WindowMetrics;
-  calibration: EtaCalibration;
+  calibration: CalibrationSummary;
   seconds: number;
   /** Where the time went: feature query (SQL and columnar read), encoding, the epochs (incl. the refit), in seconds. */
   stages: { featureSeconds: number; encodeSeconds: number; epochSeconds: number; exampleEpochs: number };
@@ -163,6 +169,24 @@ async function runEpoch(
 }
 
 /**
+ * The online-update settings for the at-purchase tails: the validation scores and the training
+ * cutoff (`until`, else just after the latest purchase trained or validated on), from which on
+ * outcomes feed the updates. None without validation rows or with `adaptiveGamma: 0`.
+ */
+function adaptiveCalibration(pred: Float32Array, y: readonly number[], opts: TrainEtaOptions, frames: EtaFrame[]): AdaptiveCalibration | undefined {
+  const gamma = opts.adaptiveGamma ?? DEFAULT_ACI_GAMMA;
+  if (gamma <= 0 || y.length === 0) return undefined;
+  let since = opts.until?.getTime();
+  if (since === undefined) {
+    let last = -Infinity;
+    for (const f of frames) for (const t of f.number('purchased_at')) if (t > last) last = t;
+    since = last + 1;
+  }
+  const { lower, upper } = tailScores(pred, y);
+  return { gamma, since: new Date(since).toISOString(), lower: summarizeScores(lower), upper: summarizeScores(upper), n: y.length };
+}
+
+/**
  * Fits the network on `train` with early stopping on `val` (the most recent slice), fits the
  * conformal calibration on `val`, then (unless `refit` is false) retrains a fresh network with
  * the same seed on train + validation for the chosen number of epochs, so the newest weeks are
@@ -242,6 +266,7 @@ export async function fitEtaModel(
   };
   const a = pick(purchaseIdx);
   const atPurchase = fitTailAdjustment(a.p, a.y, coverage);
+  const adaptive = adaptiveCalibration(a.p, a.y, opts, [train, val]);
   const b = pick(inflightIdx);
   // Without in-flight validation rows, in-flight windows reuse the at-purchase adjustment.
   const inFlight = inflightIdx.length >= 30 ? fitTailAdjustment(b.p, b.y, coverage) : atPurchase;
@@ -275,9 +300,16 @@ export async function fitEtaModel(
     epochSeconds += (performance.now() - t) / 1000;
   }
   return {
-    model, spec, calibration: { coverage, atPurchase, inFlight, byStage }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc,
+    model, spec, calibration: { coverage, atPurchase, inFlight, byStage, ...(adaptive ? { adaptive } : {}) }, bestEpoch, epochs: ran, valPred, valEnc: vaEnc,
     timing: { encodeSeconds, epochSeconds, exampleEpochs },
   };
+}
+
+function withoutScores(c: EtaCalibration): CalibrationSummary {
+  const { adaptive, ...rest } = c;
+  if (!adaptive) return rest;
+  const { lower, upper, ...settings } = adaptive;
+  return { ...rest, adaptive: { ...settings, scorePoints: lower.length + upper.length } };
 }
 
 function versionName(now: Date, fingerprint: string): string {
@@ -324,7 +356,8 @@ export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): 
     bestEpoch: fit.bestEpoch,
     validation: metricsFor((s) => s === 'none'),
     validationInFlight: anyInFlight ? metricsFor((s) => s !== 'none') : undefined,
-    calibration: fit.calibration,
+    // The score arrays of the online updates live in feature-spec.json; the metrics keep their settings.
+    calibration: withoutScores(fit.calibration),
     seconds: Math.round((performance.now() - t0) / 100) / 10,
     stages: {
       featureSeconds: Math.round(featureSeconds * 100) / 100,
