@@ -103,8 +103,9 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
     .option('--until <YYYY-MM-DD>', 'train on shipments purchased before this day (default: all)')
     .option('--seed <n>', 'random seed', '42')
     .option('--epochs <n>', 'maximum epochs (early stopping usually ends sooner)')
+    .option('--no-online-calibration', 'keep the at-purchase window calibration fixed (no updates from outcomes after the training cutoff)')
     .option('--json', 'print the metrics as JSON')
-    .action(async (opts: CommonOpts & { until?: string; seed: string; epochs?: string; json?: boolean }) => {
+    .action(async (opts: CommonOpts & { until?: string; seed: string; epochs?: string; json?: boolean; onlineCalibration: boolean }) => {
       const until = parseDay('until', opts.until);
       const seed = parseIntFlag('seed', opts.seed);
       const epochs = parseIntFlag('epochs', opts.epochs);
@@ -116,7 +117,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
             warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
             onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
           },
-          { until: untilAt, seed, epochs, orderIds },
+          { until: untilAt, seed, epochs, orderIds, adaptiveRate: opts.onlineCalibration ? undefined : 0 },
         );
         if (opts.json) {
           rt.out(JSON.stringify({ version: r.version, metrics: r.metrics }));

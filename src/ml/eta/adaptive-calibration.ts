@@ -18,7 +18,7 @@ import { MIN_WIDTH_DAYS, type TailAdjustment } from './calibration.js';
 
 /** What the online updates need, saved with the model (`calibration.adaptive`). */
 export interface AdaptiveCalibration {
-  /** Step size of the level updates (per resolved outcome). */
+  /** Step size of the level updates, per resolved outcome: `DEFAULT_ACI_RATE` / validation rows. */
   gamma: number;
   /** Training cutoff (ISO): shipments purchased from then on feed the updates. */
   since: string;
@@ -29,8 +29,14 @@ export interface AdaptiveCalibration {
   n: number;
 }
 
-/** Chosen on pseudo-tests inside the Olist training period (docs/ETA.md, Calibration). */
-export const DEFAULT_ACI_GAMMA = 0.001;
+/**
+ * The step per outcome is this rate divided by the validation rows. Outcomes arrive days after
+ * their purchase, so many are in flight at once; a fixed step per outcome would make the levels
+ * oscillate on a large warehouse (step × outcomes in flight ≫ 1). The validation slice grows with
+ * the daily volume, as the outcomes in flight do, so this keeps their product near 0.3–0.5.
+ * Chosen on pseudo-tests inside the Olist training period (docs/ETA.md, Calibration).
+ */
+export const DEFAULT_ACI_RATE = 1;
 
 /** Most score points saved per tail; larger validation sets are summarized by evenly spaced quantiles. */
 export const MAX_SCORE_POINTS = 2000;

@@ -12,7 +12,7 @@ import { asFrame, queryEtaFeatureFrame, splitFrameByTime, type EtaExamples, type
 import { concatEncoded, encodeFrame, fitFeatureSpecFrame, residualTargets } from '../../features/eta/encode-columns.js';
 import { buildEtaModel, inputTensors, pinballLoss, predictDays } from './model.js';
 import { applyCalibration, fitTailAdjustment, MIN_STAGE_ROWS, tailScores, type EtaCalibration, type TailAdjustment } from './calibration.js';
-import { DEFAULT_ACI_GAMMA, summarizeScores, type AdaptiveCalibration } from './adaptive-calibration.js';
+import { DEFAULT_ACI_RATE, summarizeScores, type AdaptiveCalibration } from './adaptive-calibration.js';
 import { windowMetrics, type WindowMetrics } from './metrics.js';
 import { initTf, type TfBackendChoice } from '../backend.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
@@ -54,8 +54,11 @@ export interface TrainEtaOptions {
   inFlightPerShipment?: number;
   /** Nominal P10–P90 coverage. */
   coverage?: number;
-  /** Step size of the online (adaptive conformal) updates of the at-purchase tails; 0 turns them off. */
-  adaptiveGamma?: number;
+  /**
+   * Rate of the online (adaptive conformal) updates of the at-purchase tails: the step per
+   * outcome is this divided by the validation rows (default `DEFAULT_ACI_RATE`); 0 turns them off.
+   */
+  adaptiveRate?: number;
   /** Retrain on train + validation for the chosen epochs after early stopping (default: below LARGE_TRAINING_SET examples). */
   refit?: boolean;
   /** Activate the new version (default true). */
@@ -171,11 +174,12 @@ async function runEpoch(
 /**
  * The online-update settings for the at-purchase tails: the validation scores and the training
  * cutoff (`until`, else just after the latest purchase trained or validated on), from which on
- * outcomes feed the updates. None without validation rows or with `adaptiveGamma: 0`.
+ * outcomes feed the updates. None without validation rows or with `adaptiveRate: 0`.
  */
 function adaptiveCalibration(pred: Float32Array, y: readonly number[], opts: TrainEtaOptions, frames: EtaFrame[]): AdaptiveCalibration | undefined {
-  const gamma = opts.adaptiveGamma ?? DEFAULT_ACI_GAMMA;
-  if (gamma <= 0 || y.length === 0) return undefined;
+  const rate = opts.adaptiveRate ?? DEFAULT_ACI_RATE;
+  if (rate <= 0 || y.length === 0) return undefined;
+  const gamma = rate / y.length;
   let since = opts.until?.getTime();
   if (since === undefined) {
     let last = -Infinity;
