@@ -184,8 +184,9 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
     .option('--at <moment>', 'predict at `purchase` or at carrier `handoff` (then figures are remaining days)', 'purchase')
     .option('--seed <n>', 'random seed', '42')
     .option('--epochs <n>', 'maximum epochs')
+    .option('--no-online-calibration', 'keep the at-purchase calibration fixed over the test period (no updates from outcomes)')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: CommonOpts & { split?: string; until?: string; at: string; seed: string; epochs?: string; json?: boolean }) => {
+    .action(async (opts: CommonOpts & { split?: string; until?: string; at: string; seed: string; epochs?: string; json?: boolean; onlineCalibration: boolean }) => {
       if (opts.at !== 'purchase' && opts.at !== 'handoff') throw new ValidationError('at', `expected purchase or handoff, got "${opts.at}"`);
       const moment = opts.at;
       const split = parseDay('split', opts.split);
@@ -210,7 +211,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
             warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
             onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
           },
-          { splitAt, testUntil, seed, epochs, moment, orderIds },
+          { splitAt, testUntil, seed, epochs, moment, orderIds, adaptiveRate: opts.onlineCalibration ? undefined : 0 },
         );
         if (opts.json) rt.out(JSON.stringify(report));
         else for (const l of formatBacktest(report)) rt.out(l);
