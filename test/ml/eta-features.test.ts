@@ -59,6 +59,42 @@ describe('ETA features (DuckDB, point in time)', () => {
     }
   });
 
+  it('service alert features: alerts known by then, for the destination and carrier, covering the hand-off', async () => {
+    await loadEtaFixture(wh, { shipments: 600, days: 20, seed: 8 });
+    const alerts = [
+      { id: 'x-all', region: 'X', announced: 5, starts: 5, ends: 8, delay: 2 },
+      { id: 'y-acme', region: 'Y', announced: 5, starts: 5, ends: 8, delay: 3, carrier: 'acme' },
+      // Published two days into its window: hand-offs before that only learn of it afterwards.
+      { id: 'z-late', region: 'Z', announced: 12, starts: 10, ends: 14, delay: 4 },
+      { id: 'us-wide', region: null, announced: 15, starts: 15, ends: 16, delay: 0.5 },
+      { id: 'other-country', region: null, announced: 0, starts: 0, ends: 20, delay: 9, country: 'CA' },
+    ];
+    for (const a of alerts) await addAlert(wh, a);
+    const carrierOf = new Map((await wh.all<{ shipment_id: string; carrier: string }>('SELECT shipment_id, carrier FROM shipments')).map((r) => [r.shipment_id, r.carrier]));
+    let covered = 0;
+    for (const kind of ['handoff', 'purchase', 'training'] as const) {
+      const rows = await queryEtaFeatures(wh, kind === 'training' ? { kind, inFlightPerShipment: 2 } : { kind });
+      for (const r of rows) {
+        const asOf = (r.as_of.getTime() - FIXTURE_START) / DAY;
+        const age = r.handoff_age_days as number | null;
+        const ref = age === null ? asOf : asOf - age;
+        const hits = alerts.filter((a) => a.country === undefined && (a.region === null || a.region === r.dest_region)
+          && (a.carrier === undefined || a.carrier === carrierOf.get(r.shipment_id)) && a.announced <= asOf && a.starts <= ref && ref <= a.ends);
+        const delay = Math.max(0, ...hits.map((a) => a.delay));
+        const endsIn = Math.max(0, ...hits.map((a) => a.ends - asOf));
+        expect([r.shipment_id, kind, r.dest_alert_delay_days]).toEqual([r.shipment_id, kind, delay]);
+        expect(Math.abs((r.dest_alert_ends_in_days as number) - endsIn), `${r.shipment_id} ${kind}`).toBeLessThan(1e-6);
+        if (hits.length > 0) covered++;
+      }
+      if (kind === 'handoff') {
+        // At hand-off each alert reaches some parcels; the late one only those handed off after it was published.
+        for (const d of [2, 3, 4, 0.5]) expect(rows.some((r) => r.dest_alert_delay_days === d), `delay ${d}`).toBe(true);
+        expect(rows.some((r) => r.dest_region === 'Z' && r.dest_alert_delay_days === 0 && (r.as_of.getTime() - FIXTURE_START) / DAY > 10.5 && (r.as_of.getTime() - FIXTURE_START) / DAY < 12)).toBe(true);
+      }
+    }
+    expect(covered).toBeGreaterThan(100);
+  });
+
   it('rolling lane statistics only count deliveries from earlier days', async () => {
     await loadEtaFixture(wh, { shipments: 300, days: 40, seed: 5 });
     const rows = await queryEtaFeatures(wh, { kind: 'purchase' });
