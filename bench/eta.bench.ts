@@ -11,6 +11,8 @@
  * - SHIPCAST_ETA_BENCH_PARTS: comma-separated subset of `serving,predict,backtest` to run after
  *   training (default all).
  * - SHIPCAST_ETA_BENCH_EPOCHS: epoch cap of the timed training (default 6).
+ * - SHIPCAST_ETA_BENCH_IN_FLIGHT: in-flight training examples per shipment of the synthetic
+ *   backtest (the trainer's `inFlightPerShipment`, default 1), to try more without changing the default.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -177,7 +179,11 @@ async function syntheticBacktest(wh: Warehouse, modelsDir: string) {
   const split = await wh.one<{ d: Date }>(
     'SELECT quantile_disc(o.purchased_at, 0.75) AS d FROM shipments s JOIN orders o USING (order_id) WHERE s.delivered_at IS NOT NULL',
   );
-  const report = await backtestEta({ warehouse: wh, modelsDir, log: silentLogger() }, { splitAt: new Date(split!.d), seed: 1, epochs: 15, keepPredictions: true, moment: 'handoff' });
+  const inFlightPerShipment = Number(process.env.SHIPCAST_ETA_BENCH_IN_FLIGHT ?? 1);
+  const report = await backtestEta(
+    { warehouse: wh, modelsDir, log: silentLogger() },
+    { splitAt: new Date(split!.d), seed: 1, epochs: 15, keepPredictions: true, moment: 'handoff', inFlightPerShipment },
+  );
   // The truth's irreducible error treats a planted disruption hold as known; at hand-off it is at
   // best partly knowable (a parcel handed off before its disruption starts cannot know it), so
   // held parcels are also reported apart.
@@ -203,6 +209,7 @@ async function syntheticBacktest(wh: Warehouse, modelsDir: string) {
   const { n, irreducible, mae } = sums.all;
   const held = sums.held;
   return {
+    inFlightPerShipment,
     test: n,
     p50Mae: round(mae / n),
     irreducibleMae: round(irreducible / n),

@@ -5,7 +5,7 @@ import type { SqlRunner } from '../warehouse/warehouse.js';
 /** Tables reported by `shipcast status`, in contract order. */
 export const CANONICAL_TABLES = [
   'customers', 'orders', 'order_items', 'shipments', 'tracking_events', 'freight_invoices', 'freight_invoice_charges',
-  'returns', 'email_messages', 'email_events', 'csat_responses', 'support_contacts', 'nba_decisions', 'load_rejects',
+  'returns', 'email_messages', 'email_events', 'csat_responses', 'support_contacts', 'nba_decisions', 'service_alerts', 'load_rejects',
 ] as const;
 
 /** Reference data the loaders resolve against, and the loaded-files ledger. */

@@ -7,7 +7,7 @@
 /** Tables users map their exports to, in dependency-free load order. */
 export const ENTITY_NAMES = [
   'customers', 'orders', 'order_items', 'shipments', 'tracking_events', 'freight_invoices', 'freight_invoice_charges',
-  'returns', 'email_messages', 'email_events', 'csat_responses', 'support_contacts', 'nba_decisions',
+  'returns', 'email_messages', 'email_events', 'csat_responses', 'support_contacts', 'nba_decisions', 'service_alerts',
 ] as const;
 
 export type EntityName = (typeof ENTITY_NAMES)[number];
@@ -31,6 +31,8 @@ export interface ColumnRule {
   pattern?: string;
   /** Human description of `pattern` for reject reasons. */
   patternName?: string;
+  /** Another column of the same row this value must not be earlier (or smaller) than; NULLs on either side pass. */
+  notBefore?: string;
 }
 
 export type TableRules = Record<string, ColumnRule>;
@@ -45,6 +47,7 @@ export const ORDER_STATUSES = ['created', 'approved', 'invoiced', 'processing', 
 export const CHARGE_TYPES = [
   'base', 'fuel', 'residential', 'delivery_area', 'signature', 'saturday', 'address_correction', 'oversize', 'customs_duty', 'guaranteed_refund',
 ] as const;
+export const SERVICE_ALERT_KINDS = ['weather', 'customs', 'network', 'other'] as const;
 export const EMAIL_KINDS = [
   'shipped', 'delay', 'out_for_delivery', 'delivered', 'failed_attempt', 'return_label', 'return_received', 'refund_issued', 'promo',
 ] as const;
@@ -84,6 +87,7 @@ export const RULES: Record<string, TableRules> = {
     reason: { oneOf: ['wismo', 'late', 'damaged', 'return', 'billing', 'other'] },
   },
   nba_decisions: { propensity: { min: 0, minExclusive: true, max: 1 } },
+  service_alerts: { country, kind: { oneOf: SERVICE_ALERT_KINDS }, ends_at: { notBefore: 'starts_at' }, expected_delay_days: nonNegative },
   postal_geo: { country, lat, lng, n_points: { min: 1 } },
   sellers: { country },
   products: { weight_g: nonNegative, length_cm: nonNegative, height_cm: nonNegative, width_cm: nonNegative },

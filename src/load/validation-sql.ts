@@ -52,7 +52,8 @@ function err(field: string, reason: string): string {
   return sqlString(`${field}${ERROR_SEPARATOR}${reason}`);
 }
 
-function ruleChecks(col: ColumnInfo, rule: ColumnRule, v: string, taxonomy: readonly string[]): [string, string][] {
+/** `other` is the typed value of the column named by `rule.notBefore`, when the source provides it. */
+function ruleChecks(col: ColumnInfo, rule: ColumnRule, v: string, taxonomy: readonly string[], other?: string): [string, string][] {
   const out: [string, string][] = [];
   const allowed = rule.oneOf === TRACKING_STATUS ? taxonomy : rule.oneOf;
   if (allowed) {
@@ -66,6 +67,7 @@ function ruleChecks(col: ColumnInfo, rule: ColumnRule, v: string, taxonomy: read
   if (rule.pattern !== undefined) {
     out.push([`NOT regexp_full_match(${v}, ${sqlString(rule.pattern)})`, `must be ${rule.patternName ?? `like ${rule.pattern}`}`]);
   }
+  if (rule.notBefore !== undefined && other !== undefined) out.push([`${v} < ${other}`, `must not be before ${rule.notBefore}`]);
   return out.map(([cond, reason]) => [cond, err(col.name, reason)]);
 }
 
@@ -95,7 +97,10 @@ export function rowErrorSql(
     const rule = rules[col.name];
     if (rule && src) {
       const v = typedValueSql(col, src);
-      for (const [cond, e] of ruleChecks(col, rule, v, taxonomy)) whens.push(`WHEN ${cond} THEN ${e}`);
+      const otherCol = rule.notBefore === undefined ? undefined : schema.columns.find((c) => c.name === rule.notBefore);
+      const otherSrc = otherCol && sources.get(otherCol.name);
+      const other = otherCol && otherSrc ? typedValueSql(otherCol, otherSrc) : undefined;
+      for (const [cond, e] of ruleChecks(col, rule, v, taxonomy, other)) whens.push(`WHEN ${cond} THEN ${e}`);
     }
   }
   return whens.length === 0 ? 'CAST(NULL AS VARCHAR)' : `CASE ${whens.join(' ')} END`;

@@ -13,15 +13,16 @@ import { behaviourParameters, NBA_ACTIONS } from './behaviour.js';
 import { tempTableSql, lit } from './sql-literals.js';
 import { FULFILMENT_CENTRES, METROS } from './geo.js';
 import { deliveryCalendarSql } from './delivery-calendar.js';
+import { serviceAlertsSql } from './service-alerts.js';
 import { withIndexesDeferred } from '../warehouse/bulk-indexes.js';
 
 /** Bumped whenever the same (seed, shipments, asOf) would produce different data. */
-export const GENERATOR_VERSION = 'synth-1';
+export const GENERATOR_VERSION = 'synth-2';
 
 /** Tables the generator fills, canonical first, then ground truth. */
 export const GENERATED_TABLES = [
   'customers', 'consent_records', 'orders', 'order_items', 'shipments', 'tracking_events', 'freight_invoices', 'freight_invoice_charges',
-  'returns', 'email_messages', 'email_events', 'csat_responses', 'support_contacts', 'nba_decisions',
+  'returns', 'email_messages', 'email_events', 'csat_responses', 'support_contacts', 'nba_decisions', 'service_alerts',
 ] as const;
 
 export const TRUTH_TABLES = [
@@ -160,6 +161,9 @@ export async function generateSample(wh: Warehouse, opts: GenerateOptions): Prom
     await tx.run(truthDimensionSql(seed, shipments, asOf, dims.historyStartS, knobs));
     // The generator's holidays as reference data (delivery_calendar), as a user would fill it.
     await tx.run(deliveryCalendarSql(dims.calendar));
+    // The planted disruptions as the carriers' service alerts a user would load.
+    const alerts = serviceAlertsSql(dims.disruptions, asOfS);
+    if (alerts) await tx.run(alerts);
     timed('truth_dimensions');
     await tx.run(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
     timed('drop_temp');

@@ -72,6 +72,10 @@ const CASES: Record<EntityName, { good: Record<string, unknown>; bad: Record<str
     bad: { decision_id: 'd2', decided_at: ts, context: '{"late":true}', action: 'none', propensity: '0', policy_version: 'v1' },
     field: 'propensity', reason: /must be > 0/,
   },
+  service_alerts: {
+    good: { alert_id: 'a1', country: 'US', kind: 'weather', announced_at: ts, starts_at: ts, ends_at: '2024-03-03 10:00:00', source: 'ups' },
+    bad: { alert_id: 'a2', country: 'US', kind: 'storm', announced_at: ts, starts_at: ts, ends_at: ts, source: 'ups' }, field: 'kind', reason: /not one of: weather/,
+  },
 };
 
 describe('loadEntity', () => {

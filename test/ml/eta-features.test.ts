@@ -7,6 +7,18 @@ import { loadEtaFixture, FIXTURE_START } from './eta-fixture.js';
 
 const DAY = 86_400_000;
 
+/** Inserts a service alert; times are days from FIXTURE_START. */
+async function addAlert(
+  wh: Warehouse,
+  a: { id: string; region: string | null; announced: number; starts: number; ends: number; delay: number | null; carrier?: string; country?: string },
+): Promise<void> {
+  const at = (d: number) => new Date(FIXTURE_START + d * DAY).toISOString();
+  await wh.run(
+    `INSERT INTO service_alerts VALUES ($1, $2, $3, $4, 'weather', $5::TIMESTAMPTZ, $6::TIMESTAMPTZ, $7::TIMESTAMPTZ, $8, 'test', NULL)`,
+    [a.id, a.carrier ?? null, a.country ?? 'US', a.region, at(a.announced), at(a.starts), at(a.ends), a.delay],
+  );
+}
+
 describe('ETA features (DuckDB, point in time)', () => {
   let wh: Warehouse;
   beforeEach(async () => {
@@ -20,13 +32,19 @@ describe('ETA features (DuckDB, point in time)', () => {
     // Holidays make the calendar features vary; the later batch knows the same calendar.
     const holidays = [9, 10, 23, 41, 58, 61, 77, 92];
     await loadEtaFixture(wh, { shipments: 400, days: 60, seed: 3, holidays, delayScanEvery: 7 });
+    // Alerts over the first batch's days, announced as their windows open.
+    for (let d = 2; d < 60; d += 6) await addAlert(wh, { id: `a${d}`, region: ['X', 'Y', 'Z'][d % 3], announced: d, starts: d, ends: d + 2.5, delay: 1 + (d % 4) / 2 });
+    await addAlert(wh, { id: 'country', region: null, announced: 30, starts: 30, ends: 34, delay: null });
     const before = await queryEtaFeatures(wh, { kind: 'purchase' });
     // Later history: more shipments on the same lanes, purchased and delivered afterwards.
     await loadEtaFixture(wh, { shipments: 400, days: 60, startDay: 60, seed: 4, idPrefix: 'later', holidays, delayScanEvery: 7 });
+    // Alerts announced later: a new one, and one about the first batch's days (a revision is a new alert).
+    await addAlert(wh, { id: 'late-retro', region: null, announced: 61, starts: 0, ends: 59, delay: 5 });
+    await addAlert(wh, { id: 'late-new', region: 'X', announced: 70, starts: 70, ends: 73, delay: 2 });
     const after = new Map((await queryEtaFeatures(wh, { kind: 'purchase' })).map((r) => [r.shipment_id, r]));
     expect(after.size).toBe(800);
     // The new inputs vary here, so the comparison below exercises them.
-    for (const f of ['holidays_ahead', 'dest_delay_scans', 'dest_recent_mean', 'global_recent_late'] as const) {
+    for (const f of ['holidays_ahead', 'dest_delay_scans', 'dest_recent_mean', 'global_recent_late', 'dest_alert_delay_days', 'dest_alert_ends_in_days'] as const) {
       expect(new Set(before.map((r) => r[f])).size, f).toBeGreaterThan(1);
     }
     for (const r of before) {
@@ -39,6 +57,42 @@ describe('ETA features (DuckDB, point in time)', () => {
       }
       for (const f of CATEGORICAL_FEATURES) expect([r.shipment_id, f, a[f]]).toEqual([r.shipment_id, f, r[f]]);
     }
+  });
+
+  it('service alert features: alerts known by then, for the destination and carrier, covering the hand-off', async () => {
+    await loadEtaFixture(wh, { shipments: 600, days: 20, seed: 8 });
+    const alerts = [
+      { id: 'x-all', region: 'X', announced: 5, starts: 5, ends: 8, delay: 2 },
+      { id: 'y-acme', region: 'Y', announced: 5, starts: 5, ends: 8, delay: 3, carrier: 'acme' },
+      // Published two days into its window: hand-offs before that only learn of it afterwards.
+      { id: 'z-late', region: 'Z', announced: 12, starts: 10, ends: 14, delay: 4 },
+      { id: 'us-wide', region: null, announced: 15, starts: 15, ends: 16, delay: 0.5 },
+      { id: 'other-country', region: null, announced: 0, starts: 0, ends: 20, delay: 9, country: 'CA' },
+    ];
+    for (const a of alerts) await addAlert(wh, a);
+    const carrierOf = new Map((await wh.all<{ shipment_id: string; carrier: string }>('SELECT shipment_id, carrier FROM shipments')).map((r) => [r.shipment_id, r.carrier]));
+    let covered = 0;
+    for (const kind of ['handoff', 'purchase', 'training'] as const) {
+      const rows = await queryEtaFeatures(wh, kind === 'training' ? { kind, inFlightPerShipment: 2 } : { kind });
+      for (const r of rows) {
+        const asOf = (r.as_of.getTime() - FIXTURE_START) / DAY;
+        const age = r.handoff_age_days as number | null;
+        const ref = age === null ? asOf : asOf - age;
+        const hits = alerts.filter((a) => a.country === undefined && (a.region === null || a.region === r.dest_region)
+          && (a.carrier === undefined || a.carrier === carrierOf.get(r.shipment_id)) && a.announced <= asOf && a.starts <= ref && ref <= a.ends);
+        const delay = Math.max(0, ...hits.map((a) => a.delay));
+        const endsIn = Math.max(0, ...hits.map((a) => a.ends - asOf));
+        expect([r.shipment_id, kind, r.dest_alert_delay_days]).toEqual([r.shipment_id, kind, delay]);
+        expect(Math.abs((r.dest_alert_ends_in_days as number) - endsIn), `${r.shipment_id} ${kind}`).toBeLessThan(1e-6);
+        if (hits.length > 0) covered++;
+      }
+      if (kind === 'handoff') {
+        // At hand-off each alert reaches some parcels; the late one only those handed off after it was published.
+        for (const d of [2, 3, 4, 0.5]) expect(rows.some((r) => r.dest_alert_delay_days === d), `delay ${d}`).toBe(true);
+        expect(rows.some((r) => r.dest_region === 'Z' && r.dest_alert_delay_days === 0 && (r.as_of.getTime() - FIXTURE_START) / DAY > 10.5 && (r.as_of.getTime() - FIXTURE_START) / DAY < 12)).toBe(true);
+      }
+    }
+    expect(covered).toBeGreaterThan(100);
   });
 
   it('rolling lane statistics only count deliveries from earlier days', async () => {

@@ -114,6 +114,32 @@ describe('generateSample on a real DuckDB', () => {
     expect(handoffs!.bad).toBe(0);
   });
 
+  it('publishes one service alert per planted disruption, from the opening of its affected hand-off window', async () => {
+    const truth = await num(wh, `SELECT count(*) FROM truth_disruptions WHERE affects_shipped_from <= '${AS_OF.toISOString()}'`);
+    expect(truth).toBeGreaterThan(0);
+    // Disruptions whose window opens after the end of history have no alert yet.
+    expect(await num(wh, `SELECT count(*) FROM truth_disruptions WHERE affects_shipped_from > '${AS_OF.toISOString()}'`)).toBeGreaterThan(0);
+    expect(await num(wh, `SELECT count(*) FROM service_alerts WHERE announced_at > '${AS_OF.toISOString()}'`)).toBe(0);
+    const matched = await wh.all<{ kind: string; delay: number; extra: number }>(`
+      SELECT a.kind, a.expected_delay_days AS delay, d.extra_days AS extra FROM service_alerts a
+      JOIN truth_disruptions d ON a.alert_id = 'generator-' || d.disruption_id
+      WHERE a.kind = d.kind AND a.country = d.country AND a.region = d.region AND a.carrier IS NULL AND a.source = 'generator'
+        AND a.announced_at = d.affects_shipped_from AND a.starts_at = d.affects_shipped_from AND a.ends_at = d.affects_shipped_to`);
+    expect(matched.length).toBe(truth);
+    expect(await num(wh, 'SELECT count(*) FROM service_alerts')).toBe(truth);
+    expect(new Set(matched.map((m) => m.kind))).toEqual(new Set(['weather', 'customs']));
+    // The announced delay is the planted one to the nearest half day.
+    for (const m of matched) {
+      expect(m.delay * 2).toBe(Math.round(m.delay * 2));
+      expect(Math.abs(m.delay - m.extra)).toBeLessThanOrEqual(0.25);
+    }
+    // Every held parcel's hand-off falls inside an alert for its destination announced by then.
+    expect(await num(wh, `SELECT count(*) FROM truth_shipment_transit t JOIN shipments s USING (shipment_id)
+      WHERE t.hold_days > 0 AND s.shipped_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM service_alerts a
+        WHERE a.country = s.dest_country AND a.region = s.dest_region AND a.announced_at <= s.shipped_at AND s.shipped_at BETWEEN a.starts_at AND a.ends_at)`)).toBe(0);
+    expect(await num(wh, 'SELECT count(*) FROM truth_shipment_transit t JOIN shipments s USING (shipment_id) WHERE t.hold_days > 0 AND s.shipped_at IS NOT NULL')).toBeGreaterThan(0);
+  });
+
   it('has duplicate and out-of-order tracking events', async () => {
     const dups = await num(wh, 'SELECT count(*) FROM (SELECT tracking_number, status, occurred_at FROM tracking_events GROUP BY ALL HAVING count(*) > 1)');
     expect(dups).toBeGreaterThan(N * 8 * 0.02);

@@ -69,6 +69,8 @@ export const NUMERIC_FEATURES = [
   'global_recent_mean', 'global_recent_late', 'dest_recent_mean', 'dest_recent_late', 'lane_recent_mean',
   // Disruption in progress: other parcels to the destination region reported delayed in the last hours.
   'dest_delay_scans',
+  // Disruption announced: the carriers' service alerts covering the parcel's hand-off (see alertCtes).
+  'dest_alert_delay_days', 'dest_alert_ends_in_days',
 ] as const;
 
 /** Categorical features produced by the SQL; each gets an embedding. */
@@ -265,6 +267,34 @@ function calendarCtes(): string {
   )`;
 }
 
+/** The moment an alert must cover: the hand-off once it has happened, else the moment of prediction (the hand-off is still ahead). */
+const ALERT_REF = 'CASE WHEN b.shipped_at <= ex.as_of THEN b.shipped_at ELSE ex.as_of END';
+
+/**
+ * Service alerts known at the moment of prediction (`announced_at <= as_of`) for the shipment's
+ * destination (its country; its region, or the whole country; its carrier, or every carrier) whose
+ * affected window [starts_at, ends_at] covers the parcel's hand-off: a carrier holds the parcels it
+ * takes in during the window. Once the parcel is handed off that is a known instant; before, it is
+ * still ahead, and an alert covering the moment of prediction tells, with the days left until its
+ * end, whether the hand-off will likely fall inside. Per example: the largest expected delay (0
+ * when none is given) and the most days from the moment of prediction to a covering alert's end.
+ * An alert for a window that opens only after the moment of prediction is not counted yet. Only
+ * countries with an alert are looked at, so a warehouse without alerts pays almost nothing.
+ */
+function alertCtes(): string {
+  return `alert_q AS (
+    SELECT DISTINCT b.d_country, b.dest_region, b.carrier_code, ex.as_of, ${ALERT_REF} AS ref
+    FROM ex JOIN qbase b USING (shipment_id) WHERE b.d_country IN (SELECT country FROM service_alerts)
+  ),
+  alert_now AS (
+    SELECT q.d_country, q.dest_region, q.carrier_code, q.as_of, q.ref, max(coalesce(a.expected_delay_days, 0)) AS delay_days,
+      max(greatest(0, epoch(a.ends_at) - epoch(q.as_of))) / ${DAY} AS ends_in_days
+    FROM alert_q q JOIN service_alerts a ON a.country = q.d_country AND (a.region IS NULL OR a.region = q.dest_region)
+      AND (a.carrier IS NULL OR a.carrier = q.carrier_code) AND a.announced_at <= q.as_of AND q.ref BETWEEN a.starts_at AND a.ends_at
+    GROUP BY ALL
+  )`;
+}
+
 /**
  * Builds the feature query for a selection. Exposed for inspection; `queryEtaFeatures` runs it.
  *
@@ -312,6 +342,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
       ln(1 + coalesce(i.freight, s.freight_cost)) AS log_freight,
       ln(1 + coalesce(i.price, o.subtotal)) AS log_price,
       coalesce(i.n_items, 1) AS n_items,
+      s.carrier AS carrier_code,
       coalesce(s.origin_country, s.dest_country, '?') AS o_country, coalesce(s.dest_country, s.origin_country, '?') AS d_country,
       coalesce(otz.time_zone, cu.time_zone, 'UTC') AS o_tz, coalesce(cu.time_zone, otz.time_zone, 'UTC') AS d_tz,
       CAST(floor(epoch(o.purchased_at) / ${DAY}) AS BIGINT) AS pday
@@ -344,6 +375,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     FROM delay_q q JOIN delay_scans d ON d.dest_region = q.dest_region AND d.rh BETWEEN q.ah - ${DELAY_SCAN_WINDOW_HOURS} AND q.ah - 1
     GROUP BY ALL
   ),
+  ${alertCtes()},
   -- Deliveries on days [first purchase day - window, last purchase day - 1] are all any window sees.
   span AS (SELECT to_timestamp((min(pday) - ${ROLLING_WINDOW_DAYS}) * ${DAY}) AS lo, to_timestamp(max(pday) * ${DAY}) AS hi FROM qbase),
   hist_ship AS (
@@ -376,6 +408,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     ${localWeekday('as_of_dls')} AS as_of_weekday,
     -- Per the destination's usual volume over the same span (its 60-day deliveries).
     coalesce(dr.n_delayed, 0) / greatest(1, coalesce(dest_n, 0) * ${DELAY_SCAN_WINDOW_HOURS / 24} / ${ROLLING_WINDOW_DAYS}) AS dest_delay_scans,
+    coalesce(al.delay_days, 0) AS dest_alert_delay_days, coalesce(al.ends_in_days, 0) AS dest_alert_ends_in_days,
     co.pickup_day, co.next_pickup_days, cd.delivery_day, cd.delivery_day_1, cd.delivery_day_3, cd.holidays_ahead, cd.holiday_in_days,
     -- Sparse keys borrow strength from their parent (shrinkage with 5 pseudo-observations).
     ${SHRUNK_LANE_MEAN} AS lane_mean,
@@ -408,6 +441,8 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
   LEFT JOIN origin ON origin_k = b.origin_region AND origin_d = b.pday LEFT JOIN seller ON seller_k = b.seller AND seller_d = b.pday
   LEFT JOIN carrier ON carrier_k = b.carrier_service AND carrier_d = b.pday LEFT JOIN overall ON overall_d = b.pday
   LEFT JOIN delay_recent dr ON dr.dest_region = b.dest_region AND dr.ah = CAST(floor(epoch(ex.as_of) / 3600) AS BIGINT)
+  LEFT JOIN alert_now al ON al.d_country = b.d_country AND al.dest_region = b.dest_region AND al.carrier_code = b.carrier_code
+    AND al.as_of = ex.as_of AND al.ref = ${ALERT_REF}
   LEFT JOIN calf co ON co.country = b.o_country AND co.day = ${localDate('as_of_ols')}
   LEFT JOIN calf cd ON cd.country = b.d_country AND cd.day = ${localDate('as_of_dls')}
   ORDER BY b.purchased_at, b.shipment_id, ex.as_of, ex.event_source, ex.event_id`;
