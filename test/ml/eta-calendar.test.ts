@@ -53,6 +53,36 @@ describe('delivery calendar features', () => {
     expect([plain.next_pickup_days, plain.delivery_day_3, plain.holidays_ahead, plain.holiday_in_days]).toEqual([3, 4, 0, 30]);
   });
 
+  it('rolls the baseline’s arrival on a Sunday or holiday to the start of the next delivery day', async () => {
+    const holidays = [20, 21, 33, 47];
+    await loadEtaFixture(wh, { shipments: 600, days: 60, seed: 5, holidays });
+    const holidayDays = new Set(holidays.map((h) => Math.floor(FIXTURE_START / DAY) + h));
+    // The fixture's customers are in UTC, so local days are UTC days; day 0 was a Thursday.
+    const delivers = (day: number) => (day + 4) % 7 !== 0 && !holidayDays.has(day);
+    let sundays = 0;
+    let onHolidays = 0;
+    for (const kind of ['purchase', 'training'] as const) {
+      const rows = await queryEtaFeatures(wh, kind === 'training' ? { kind, inFlightPerShipment: 2 } : { kind });
+      for (const r of rows) {
+        if (r.baseline_days === null) {
+          expect([r.shipment_id, r.baseline_roll_days]).toEqual([r.shipment_id, 0]);
+          continue;
+        }
+        const arrival = r.purchased_at.getTime() + (r.baseline_days as number) * DAY;
+        let target = Math.floor(arrival / DAY);
+        if (!delivers(target)) {
+          if (holidayDays.has(target)) onHolidays++;
+          else sundays++;
+          while (!delivers(target)) target++;
+        }
+        const expected = Math.max(0, (target * DAY - arrival) / DAY);
+        expect(r.baseline_roll_days as number, `${kind} ${r.shipment_id}`).toBeCloseTo(expected, 6);
+      }
+    }
+    expect(sundays).toBeGreaterThan(20);
+    expect(onHolidays).toBeGreaterThan(5);
+  });
+
   it('Brazil’s national holidays follow Easter', () => {
     expect(easterSunday(2018).toISOString().slice(0, 10)).toBe('2018-04-01');
     expect(easterSunday(2017).toISOString().slice(0, 10)).toBe('2017-04-16');
