@@ -234,6 +234,11 @@ const LANE_TRANSIT = `greatest(0, ${SHRUNK_LANE_MEAN} - coalesce(lane_handoff, o
 
 const QUARTER_HOUR_US = 900_000_000;
 
+/** Spread (log scale) of the arrival around the baseline's, for the expected roll to the next delivery day. */
+const ARRIVAL_SPREAD_LOG = 0.4;
+/** Standard normal quantiles at (k + 0.5) / 9: equally likely arrivals. */
+const ARRIVAL_QUANTILES = [-1.593, -0.967, -0.589, -0.282, 0, 0.282, 0.589, 0.967, 1.593];
+
 /** Local wall-clock seconds since 1970 of the final query's instants (`tzoff` joined as po / ao / ad). */
 const LOCAL_SECONDS: Record<string, string> = {
   purchase_ls: '(epoch_us(b.purchased_at) // 1000000 + po.off)',
@@ -405,7 +410,7 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
   ),
   ${rollingCtes()},
   feat AS (
-  SELECT b.d_country AS roll_country, ad.off AS roll_off, b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
+  SELECT row_number() OVER () AS rid, b.d_country AS roll_country, ad.off AS roll_off, b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
     b.total_days,
     greatest(0, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY}) AS elapsed_days,
     -- Days since the carrier took the parcel; missing (an input of its own) until it has.
@@ -456,20 +461,29 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     AND al.as_of = ex.as_of AND al.ref = ${ALERT_REF}
   LEFT JOIN calf co ON co.country = b.o_country AND co.day = ${localDate('as_of_ols')}
   LEFT JOIN calf cd ON cd.country = b.d_country AND cd.day = ${localDate('as_of_dls')}
+  ),
+  -- The baseline's arrival, purchase + baseline_days, in the destination's local time (at the
+  -- moment of prediction's UTC offset: a DST change before the arrival shifts it by an hour at
+  -- most). Carriers only deliver on delivery days, so an arrival on a Sunday or a holiday waits
+  -- for the start (local midnight) of the next delivery day. The arrival is uncertain, so the roll
+  -- is averaged over ${ARRIVAL_QUANTILES.length} arrivals spread around it (the remaining days times exp(${ARRIVAL_SPREAD_LOG} z) at
+  -- normal quantiles z): a point estimate's roll jumps from 0 to a full day across midnight. Summed
+  -- as integer nanodays, so the value does not depend on the order rows are added in.
+  rolls AS (
+    SELECT a.rid, sum(CAST(round(coalesce(CASE WHEN r.delivery_day = 1 THEN 0
+      ELSE ((a.day + r.delivery_day_1) * ${DAY} - a.ls) / ${DAY} END, 0) * 1e9) AS BIGINT)) / ${ARRIVAL_QUANTILES.length}e9 AS roll
+    FROM (
+      SELECT rid, roll_country, ls, CAST(floor(ls / ${DAY}) AS INTEGER) AS day FROM (
+        SELECT f.rid, f.roll_country, epoch(f.as_of) + f.roll_off
+          + greatest(0, f.baseline_days - (epoch(f.as_of) - epoch(f.purchased_at)) / ${DAY}) * exp(${ARRIVAL_SPREAD_LOG} * z.z) * ${DAY} AS ls
+        FROM feat f CROSS JOIN (SELECT unnest([${ARRIVAL_QUANTILES.join(', ')}]) AS z) z WHERE f.baseline_days IS NOT NULL
+      )
+    ) a
+    LEFT JOIN calf r ON r.country = a.roll_country AND r.day = DATE '1970-01-01' + a.day
+    GROUP BY a.rid
   )
-  -- The baseline's arrival instant, purchase + baseline_days, in the destination's local time (at
-  -- the moment of prediction's UTC offset: a DST change before the arrival shifts it by an hour at
-  -- most). Carriers only deliver on delivery days, so an arrival on a Sunday or a holiday is rolled
-  -- to the start (local midnight) of the next delivery day; the days added are an input, and the
-  -- model's baseline is baseline_days plus them (EtaFeatureSpec.baseline 'rolled').
-  SELECT f.* EXCLUDE (roll_country, roll_off, arrive_ls, arrive_day),
-    coalesce(CASE WHEN r.delivery_day = 1 THEN 0
-      ELSE ((f.arrive_day + r.delivery_day_1) * ${DAY} - f.arrive_ls) / ${DAY} END, 0) AS baseline_roll_days
-  FROM (
-    SELECT *, CAST(floor(arrive_ls / ${DAY}) AS INTEGER) AS arrive_day
-    FROM (SELECT *, epoch(purchased_at) + baseline_days * ${DAY} + roll_off AS arrive_ls FROM feat)
-  ) f
-  LEFT JOIN calf r ON r.country = f.roll_country AND r.day = DATE '1970-01-01' + f.arrive_day
+  SELECT f.* EXCLUDE (rid, roll_country, roll_off), coalesce(rl.roll, 0) AS baseline_roll_days
+  FROM feat f LEFT JOIN rolls rl USING (rid)
   ORDER BY f.purchased_at, f.shipment_id, f.as_of, f.event_source, f.event_id`;
   return { sql, params: ex.params };
 }
