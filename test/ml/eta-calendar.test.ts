@@ -65,14 +65,8 @@ describe('delivery calendar features', () => {
       while (!delivers(day)) day++;
       return (day * DAY - t) / DAY;
     };
-    // Arrivals uniform over the remaining days × [0.599, 1.67]; the mean roll by the midpoint rule.
-    const meanRoll = (from: number, to: number) => {
-      if (to - from < 60_000) return roll(from);
-      const steps = 20_000;
-      let sum = 0;
-      for (let k = 0; k < steps; k++) sum += roll(from + ((k + 0.5) / steps) * (to - from));
-      return sum / steps;
-    };
+    // The nine equally likely arrivals: remaining days × exp(0.4 z) at normal quantiles z.
+    const zs = [-1.593, -0.967, -0.589, -0.282, 0, 0.282, 0.589, 0.967, 1.593];
     let rolled = 0;
     let full = 0;
     for (const kind of ['purchase', 'training'] as const) {
@@ -84,8 +78,8 @@ describe('delivery calendar features', () => {
         }
         const asOf = r.as_of.getTime();
         const remaining = Math.max(0, r.purchased_at.getTime() + (r.baseline_days as number) * DAY - asOf);
-        const expected = meanRoll(asOf + remaining * 0.599, asOf + remaining * 1.67);
-        expect(r.baseline_roll_days as number, `${kind} ${r.shipment_id}`).toBeCloseTo(expected, 3);
+        const expected = zs.reduce((t, z) => t + roll(asOf + remaining * Math.exp(0.4 * z)), 0) / zs.length;
+        expect(r.baseline_roll_days as number, `${kind} ${r.shipment_id}`).toBeCloseTo(expected, 6);
         if (expected > 0) rolled++;
         if (expected > 0.3) full++;
       }

@@ -234,11 +234,10 @@ const LANE_TRANSIT = `greatest(0, ${SHRUNK_LANE_MEAN} - coalesce(lane_handoff, o
 
 const QUARTER_HOUR_US = 900_000_000;
 
-/**
- * The spread of the arrival the roll to the next delivery day averages over, as multipliers of the
- * remaining days: a log-normal's 10 % and 90 % quantiles with sigma 0.4, exp(∓1.2816 · 0.4).
- */
-const ARRIVAL_SPREAD = [0.599, 1.67] as const;
+/** Spread (log scale) of the arrival around the baseline's, for the expected roll to the next delivery day. */
+const ARRIVAL_SPREAD_LOG = 0.4;
+/** Standard normal quantiles at (k + 0.5) / 9: equally likely arrivals. */
+const ARRIVAL_QUANTILES = [-1.593, -0.967, -0.589, -0.282, 0, 0.282, 0.589, 0.967, 1.593];
 
 /** Local wall-clock seconds since 1970 of the final query's instants (`tzoff` joined as po / ao / ad). */
 const LOCAL_SECONDS: Record<string, string> = {
@@ -466,35 +465,25 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
   -- The baseline's arrival, purchase + baseline_days, in the destination's local time (at the
   -- moment of prediction's UTC offset: a DST change before the arrival shifts it by an hour at
   -- most). Carriers only deliver on delivery days, so an arrival on a Sunday or a holiday waits
-  -- for the start (local midnight) of the next delivery day. The arrival is uncertain and a point
-  -- estimate's wait jumps from 0 to a full day across midnight, so the input is the mean wait over
-  -- arrivals spread uniformly over the remaining days times [${ARRIVAL_SPREAD[0]}, ${ARRIVAL_SPREAD[1]}]: the difference of the
-  -- wait's integral G at both ends over their distance. Per local day: \`wait\` whole days to the next
-  -- delivery day (0 on one), \`g0\` the integral of the wait over the earlier days of the range.
-  calg AS (
-    SELECT country, day, coalesce(CASE WHEN delivery_day = 1 THEN 0 ELSE delivery_day_1 END, 0) AS wait,
-      coalesce(sum(CASE WHEN delivery_day = 1 THEN 0 ELSE delivery_day_1 - 0.5 END)
-        OVER (PARTITION BY country ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS g0
-    FROM calf
-  ),
-  arrivals AS (
-    SELECT *, lo_s / ${DAY} - floor(lo_s / ${DAY}) AS lo_x, hi_s / ${DAY} - floor(hi_s / ${DAY}) AS hi_x,
-      DATE '1970-01-01' + CAST(floor(lo_s / ${DAY}) AS INTEGER) AS lo_day, DATE '1970-01-01' + CAST(floor(hi_s / ${DAY}) AS INTEGER) AS hi_day
+  -- for the start (local midnight) of the next delivery day. The arrival is uncertain, so the roll
+  -- is averaged over ${ARRIVAL_QUANTILES.length} arrivals spread around it (the remaining days times exp(${ARRIVAL_SPREAD_LOG} z) at
+  -- normal quantiles z): a point estimate's roll jumps from 0 to a full day across midnight. Summed
+  -- as integer nanodays, so the value does not depend on the order rows are added in.
+  rolls AS (
+    SELECT a.rid, sum(CAST(round(coalesce(CASE WHEN r.delivery_day = 1 THEN 0
+      ELSE ((a.day + r.delivery_day_1) * ${DAY} - a.ls) / ${DAY} END, 0) * 1e9) AS BIGINT)) / ${ARRIVAL_QUANTILES.length}e9 AS roll
     FROM (
-      SELECT * EXCLUDE (roll_off, rem), epoch(as_of) + roll_off + rem * ${ARRIVAL_SPREAD[0]} AS lo_s, epoch(as_of) + roll_off + rem * ${ARRIVAL_SPREAD[1]} AS hi_s
-      FROM (SELECT *, greatest(0, baseline_days * ${DAY} - (epoch(as_of) - epoch(purchased_at))) AS rem FROM feat)
-    )
+      SELECT rid, roll_country, ls, CAST(floor(ls / ${DAY}) AS INTEGER) AS day FROM (
+        SELECT f.rid, f.roll_country, epoch(f.as_of) + f.roll_off
+          + greatest(0, f.baseline_days - (epoch(f.as_of) - epoch(f.purchased_at)) / ${DAY}) * exp(${ARRIVAL_SPREAD_LOG} * z.z) * ${DAY} AS ls
+        FROM feat f CROSS JOIN (SELECT unnest([${ARRIVAL_QUANTILES.join(', ')}]) AS z) z WHERE f.baseline_days IS NOT NULL
+      )
+    ) a
+    LEFT JOIN calf r ON r.country = a.roll_country AND r.day = DATE '1970-01-01' + a.day
+    GROUP BY a.rid
   )
-  SELECT f.* EXCLUDE (roll_country, lo_s, hi_s, lo_x, hi_x, lo_day, hi_day),
-    coalesce(CASE
-      -- No spread left (the arrival is due now): the wait at that instant.
-      WHEN f.hi_s - f.lo_s < 60 THEN CASE WHEN a.wait > 0 THEN a.wait - f.lo_x ELSE 0 END
-      -- The integer parts first, so the value does not depend on where the range starts.
-      ELSE ((b.g0 - a.g0) + (b.wait * f.hi_x - CASE WHEN b.wait > 0 THEN f.hi_x * f.hi_x / 2 ELSE 0 END)
-        - (a.wait * f.lo_x - CASE WHEN a.wait > 0 THEN f.lo_x * f.lo_x / 2 ELSE 0 END)) / ((f.hi_s - f.lo_s) / ${DAY}) END, 0) AS baseline_roll_days
-  FROM arrivals f
-  LEFT JOIN calg a ON a.country = f.roll_country AND a.day = f.lo_day
-  LEFT JOIN calg b ON b.country = f.roll_country AND b.day = f.hi_day
+  SELECT f.* EXCLUDE (rid, roll_country, roll_off), coalesce(rl.roll, 0) AS baseline_roll_days
+  FROM feat f LEFT JOIN rolls rl USING (rid)
   ORDER BY f.purchased_at, f.shipment_id, f.as_of, f.event_source, f.event_id`;
   return { sql, params: ex.params };
 }
