@@ -13,6 +13,8 @@
  * - SHIPCAST_ETA_BENCH_EPOCHS: epoch cap of the timed training (default 6).
  * - SHIPCAST_ETA_BENCH_IN_FLIGHT: in-flight training examples per shipment of the synthetic
  *   backtest (the trainer's `inFlightPerShipment`, default 1), to try more without changing the default.
+ * - SHIPCAST_ETA_BENCH_TRAIN_IN_FLIGHT: the same for the timed training (default: the trainer's own),
+ *   to time what a larger default would cost.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -66,7 +68,11 @@ export default async function etaBench(): Promise<Record<string, unknown>> {
     const loadBeforeTraining = load();
     let cpu = process.cpuUsage();
     t = performance.now();
-    const trained = await trainEta({ warehouse: wh, modelsDir: path.join(dir, 'models'), log }, { seed: 1, epochs: Number(process.env.SHIPCAST_ETA_BENCH_EPOCHS ?? 6) });
+    const trainInFlight = process.env.SHIPCAST_ETA_BENCH_TRAIN_IN_FLIGHT;
+    const trained = await trainEta(
+      { warehouse: wh, modelsDir: path.join(dir, 'models'), log },
+      { seed: 1, epochs: Number(process.env.SHIPCAST_ETA_BENCH_EPOCHS ?? 6), inFlightPerShipment: trainInFlight === undefined ? undefined : Number(trainInFlight) },
+    );
     const trainSeconds = (performance.now() - t) / 1000;
     const trainCpuSeconds = cpuSeconds(cpu);
     const examples = trained.metrics.rows.train + trained.metrics.rows.validation;
@@ -74,6 +80,7 @@ export default async function etaBench(): Promise<Record<string, unknown>> {
     trained.model.dispose();
 
     const training = {
+      inFlightPerShipment: trainInFlight === undefined ? null : Number(trainInFlight),
       examples,
       seconds: round(trainSeconds, 1),
       cpuSeconds: trainCpuSeconds,

@@ -53,6 +53,41 @@ describe('delivery calendar features', () => {
     expect([plain.next_pickup_days, plain.delivery_day_3, plain.holidays_ahead, plain.holiday_in_days]).toEqual([3, 4, 0, 30]);
   });
 
+  it('rolls the baseline’s arrival on a Sunday or holiday to the next delivery day, averaged over arrivals around it', async () => {
+    const holidays = [20, 21, 33, 47];
+    await loadEtaFixture(wh, { shipments: 600, days: 60, seed: 5, holidays });
+    const holidayDays = new Set(holidays.map((h) => Math.floor(FIXTURE_START / DAY) + h));
+    // The fixture's customers are in UTC, so local days are UTC days; day 0 was a Thursday.
+    const delivers = (day: number) => (day + 4) % 7 !== 0 && !holidayDays.has(day);
+    const roll = (t: number) => {
+      let day = Math.floor(t / DAY);
+      if (delivers(day)) return 0;
+      while (!delivers(day)) day++;
+      return (day * DAY - t) / DAY;
+    };
+    // The nine equally likely arrivals: remaining days × exp(0.4 z) at normal quantiles z.
+    const zs = [-1.593, -0.967, -0.589, -0.282, 0, 0.282, 0.589, 0.967, 1.593];
+    let rolled = 0;
+    let full = 0;
+    for (const kind of ['purchase', 'training'] as const) {
+      const rows = await queryEtaFeatures(wh, kind === 'training' ? { kind, inFlightPerShipment: 2 } : { kind });
+      for (const r of rows) {
+        if (r.baseline_days === null) {
+          expect([r.shipment_id, r.baseline_roll_days]).toEqual([r.shipment_id, 0]);
+          continue;
+        }
+        const asOf = r.as_of.getTime();
+        const remaining = Math.max(0, r.purchased_at.getTime() + (r.baseline_days as number) * DAY - asOf);
+        const expected = zs.reduce((t, z) => t + roll(asOf + remaining * Math.exp(0.4 * z)), 0) / zs.length;
+        expect(r.baseline_roll_days as number, `${kind} ${r.shipment_id}`).toBeCloseTo(expected, 6);
+        if (expected > 0) rolled++;
+        if (expected > 0.3) full++;
+      }
+    }
+    expect(rolled).toBeGreaterThan(100);
+    expect(full).toBeGreaterThan(10);
+  });
+
   it('Brazil’s national holidays follow Easter', () => {
     expect(easterSunday(2018).toISOString().slice(0, 10)).toBe('2018-04-01');
     expect(easterSunday(2017).toISOString().slice(0, 10)).toBe('2017-04-16');

@@ -44,7 +44,7 @@ describe('ETA features (DuckDB, point in time)', () => {
     const after = new Map((await queryEtaFeatures(wh, { kind: 'purchase' })).map((r) => [r.shipment_id, r]));
     expect(after.size).toBe(800);
     // The new inputs vary here, so the comparison below exercises them.
-    for (const f of ['holidays_ahead', 'dest_delay_scans', 'dest_recent_mean', 'global_recent_late', 'dest_alert_delay_days', 'dest_alert_ends_in_days'] as const) {
+    for (const f of ['holidays_ahead', 'dest_delay_scans', 'dest_recent_mean', 'global_recent_late', 'dest_alert_delay_days', 'dest_alert_ends_in_days', 'baseline_roll_days'] as const) {
       expect(new Set(before.map((r) => r[f])).size, f).toBeGreaterThan(1);
     }
     for (const r of before) {

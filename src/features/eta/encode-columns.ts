@@ -11,10 +11,13 @@ import type { EtaFrame } from './eta-frame.js';
 /** The baseline (days) of every example (see `EtaFeatureSpec.baseline`), else the global mean, else the fallback. */
 export function frameBaselines(frame: EtaFrame, spec: Pick<EtaFeatureSpec, 'baseline' | 'fallbackBaselineDays'>): Float64Array {
   const fallback = spec.fallbackBaselineDays;
-  const lane = frame.number(spec.baseline === 'remaining' ? 'baseline_days' : 'lane_mean');
+  const lane = frame.number(spec.baseline === undefined ? 'lane_mean' : 'baseline_days');
+  const roll = spec.baseline === 'rolled' ? frame.number('baseline_roll_days') : null;
   const global = frame.number('global_mean');
   const out = new Float64Array(frame.n);
-  for (let i = 0; i < frame.n; i++) out[i] = Number.isNaN(lane[i]) ? (Number.isNaN(global[i]) ? fallback : global[i]) : lane[i];
+  for (let i = 0; i < frame.n; i++) {
+    out[i] = Number.isNaN(lane[i]) ? (Number.isNaN(global[i]) ? fallback : global[i]) : lane[i] + (roll && !Number.isNaN(roll[i]) ? roll[i] : 0);
+  }
   return out;
 }
 
@@ -50,12 +53,12 @@ export function fitFeatureSpecFrame(frame: EtaFrame): EtaFeatureSpec {
   const total = frame.number('total_days');
   const totals = total.filter((x) => !Number.isNaN(x)).sort();
   const median = totals.length ? totals[Math.floor(totals.length / 2)] : 7;
-  const base = frameBaselines(frame, { baseline: 'remaining', fallbackBaselineDays: median });
+  const base = frameBaselines(frame, { baseline: 'rolled', fallbackBaselineDays: median });
   const residuals = new Float64Array(rows);
   for (let i = 0; i < rows; i++) residuals[i] = Math.abs(toResidual(Number.isNaN(total[i]) ? median : total[i], base[i], { targetScale: 1 }));
   residuals.sort();
   const mad = rows ? residuals[Math.floor(rows / 2)] : 0.5;
-  return { version: 1, numeric, categorical, targetScale: Math.max(0.05, mad * 2), fallbackBaselineDays: median, baseline: 'remaining' };
+  return { version: 1, numeric, categorical, targetScale: Math.max(0.05, mad * 2), fallbackBaselineDays: median, baseline: 'rolled' };
 }
 
 /** Encodes examples with a fitted spec. Unseen categories map to index 0; missing numerics to the mean plus an indicator. */

@@ -32,9 +32,10 @@ export interface EtaFeatureSpec {
   /**
    * `remaining`: the baseline is the query's `baseline_days` (the lane mean at purchase, elapsed
    * time plus the lane's usual remaining transit in flight). Specs saved before it existed used the
-   * lane mean at every moment, and keep doing so.
+   * lane mean at every moment, and keep doing so. `rolled`: `baseline_days` plus
+   * `baseline_roll_days`, the baseline's arrival moved to the destination's next delivery day.
    */
-  baseline?: 'remaining';
+  baseline?: 'remaining' | 'rolled';
 }
 
 /** Encoded model inputs for N rows. */

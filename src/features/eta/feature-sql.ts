@@ -20,6 +20,14 @@ export const HOLIDAY_HORIZON_DAYS = 14;
 export const HOLIDAY_DISTANCE_CAP_DAYS = 30;
 
 /**
+ * Days after the last moment of prediction the delivery calendar is built for: the baseline's
+ * arrival lies up to a lane's transit ahead, and each calendar day looks
+ * ${HOLIDAY_DISTANCE_CAP_DAYS} days further, so arrivals up to 90 days ahead get the same roll
+ * whatever the range.
+ */
+const CALENDAR_AHEAD_DAYS = 120;
+
+/**
  * Restricts a bulk selection to some orders (e.g. one Olist extract's): only their shipments become
  * examples, and only their deliveries feed the rolling statistics, so the features do not depend on
  * whatever else the warehouse holds.
@@ -71,6 +79,8 @@ export const NUMERIC_FEATURES = [
   'dest_delay_scans',
   // Disruption announced: the carriers' service alerts covering the parcel's hand-off (see alertCtes).
   'dest_alert_delay_days', 'dest_alert_ends_in_days',
+  // Days the baseline's arrival is rolled forward to the destination's next delivery day (see etaFeatureQuery).
+  'baseline_roll_days',
 ] as const;
 
 /** Categorical features produced by the SQL; each gets an embedding. */
@@ -224,6 +234,11 @@ const LANE_TRANSIT = `greatest(0, ${SHRUNK_LANE_MEAN} - coalesce(lane_handoff, o
 
 const QUARTER_HOUR_US = 900_000_000;
 
+/** Spread (log scale) of the arrival around the baseline's, for the expected roll to the next delivery day. */
+const ARRIVAL_SPREAD_LOG = 0.4;
+/** Standard normal quantiles at (k + 0.5) / 9: equally likely arrivals. */
+const ARRIVAL_QUANTILES = [-1.593, -0.967, -0.589, -0.282, 0, 0.282, 0.589, 0.967, 1.593];
+
 /** Local wall-clock seconds since 1970 of the final query's instants (`tzoff` joined as po / ao / ad). */
 const LOCAL_SECONDS: Record<string, string> = {
   purchase_ls: '(epoch_us(b.purchased_at) // 1000000 + po.off)',
@@ -239,7 +254,7 @@ const localDate = (k: string): string => `(DATE '1970-01-01' + CAST(${LOCAL_SECO
 
 /**
  * The delivery calendar of every country the queried shipments touch, one row per (country, day)
- * over the days their moments of prediction fall on plus the horizon the features look ahead:
+ * over the days their moments of prediction fall on plus ${CALENDAR_AHEAD_DAYS} days (the baseline's arrival and the horizons):
  * whether carriers pick up (Mon–Fri, not a holiday) and deliver (Mon–Sat, not a holiday) that
  * day, the days to the next pick-up day and to the 1st and 3rd delivery day after it, the holidays
  * in the next ${HOLIDAY_HORIZON_DAYS} days and the days to the next one (capped at ${HOLIDAY_DISTANCE_CAP_DAYS}). Holidays come from
@@ -251,7 +266,7 @@ function calendarCtes(): string {
     SELECT c.country, CAST(g.day AS DATE) AS day, dayofweek(g.day) AS dow, h.day IS NOT NULL AS hol
     FROM (SELECT o_country AS country FROM qbase UNION SELECT d_country FROM qbase) c
     CROSS JOIN (
-      SELECT unnest(generate_series(CAST(min(as_of) AS DATE) - 2, CAST(max(as_of) AS DATE) + ${HOLIDAY_DISTANCE_CAP_DAYS + 20}, INTERVAL 1 DAY)) AS day FROM ex
+      SELECT unnest(generate_series(CAST(min(as_of) AS DATE) - 2, CAST(max(as_of) AS DATE) + ${CALENDAR_AHEAD_DAYS}, INTERVAL 1 DAY)) AS day FROM ex
     ) g
     LEFT JOIN delivery_calendar h ON h.country = c.country AND h.day = CAST(g.day AS DATE)
   ),
@@ -393,8 +408,9 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
       SELECT order_id, min(seller_id) AS seller_id FROM order_items WHERE order_id IN (SELECT order_id FROM hist_ship) GROUP BY order_id
     ) i USING (order_id)
   ),
-  ${rollingCtes()}
-  SELECT b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
+  ${rollingCtes()},
+  feat AS (
+  SELECT row_number() OVER () AS rid, b.d_country AS roll_country, ad.off AS roll_off, b.shipment_id, b.order_id, b.purchased_at, b.promised_at, b.delivered_at, ex.as_of, ex.stage, ex.event_id, ex.event_source,
     b.total_days,
     greatest(0, (epoch(ex.as_of) - epoch(b.purchased_at)) / ${DAY}) AS elapsed_days,
     -- Days since the carrier took the parcel; missing (an input of its own) until it has.
@@ -445,7 +461,30 @@ export function etaFeatureQuery(sel: EtaExampleSelection): { sql: string; params
     AND al.as_of = ex.as_of AND al.ref = ${ALERT_REF}
   LEFT JOIN calf co ON co.country = b.o_country AND co.day = ${localDate('as_of_ols')}
   LEFT JOIN calf cd ON cd.country = b.d_country AND cd.day = ${localDate('as_of_dls')}
-  ORDER BY b.purchased_at, b.shipment_id, ex.as_of, ex.event_source, ex.event_id`;
+  ),
+  -- The baseline's arrival, purchase + baseline_days, in the destination's local time (at the
+  -- moment of prediction's UTC offset: a DST change before the arrival shifts it by an hour at
+  -- most). Carriers only deliver on delivery days, so an arrival on a Sunday or a holiday waits
+  -- for the start (local midnight) of the next delivery day. The arrival is uncertain, so the roll
+  -- is averaged over ${ARRIVAL_QUANTILES.length} arrivals spread around it (the remaining days times exp(${ARRIVAL_SPREAD_LOG} z) at
+  -- normal quantiles z): a point estimate's roll jumps from 0 to a full day across midnight. Summed
+  -- as integer nanodays, so the value does not depend on the order rows are added in.
+  rolls AS (
+    SELECT a.rid, sum(CAST(round(coalesce(CASE WHEN r.delivery_day = 1 THEN 0
+      ELSE ((a.day + r.delivery_day_1) * ${DAY} - a.ls) / ${DAY} END, 0) * 1e9) AS BIGINT)) / ${ARRIVAL_QUANTILES.length}e9 AS roll
+    FROM (
+      SELECT rid, roll_country, ls, CAST(floor(ls / ${DAY}) AS INTEGER) AS day FROM (
+        SELECT f.rid, f.roll_country, epoch(f.as_of) + f.roll_off
+          + greatest(0, f.baseline_days - (epoch(f.as_of) - epoch(f.purchased_at)) / ${DAY}) * exp(${ARRIVAL_SPREAD_LOG} * z.z) * ${DAY} AS ls
+        FROM feat f CROSS JOIN (SELECT unnest([${ARRIVAL_QUANTILES.join(', ')}]) AS z) z WHERE f.baseline_days IS NOT NULL
+      )
+    ) a
+    LEFT JOIN calf r ON r.country = a.roll_country AND r.day = DATE '1970-01-01' + a.day
+    GROUP BY a.rid
+  )
+  SELECT f.* EXCLUDE (rid, roll_country, roll_off), coalesce(rl.roll, 0) AS baseline_roll_days
+  FROM feat f LEFT JOIN rolls rl USING (rid)
+  ORDER BY f.purchased_at, f.shipment_id, f.as_of, f.event_source, f.event_id`;
   return { sql, params: ex.params };
 }
 
