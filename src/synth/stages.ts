@@ -9,6 +9,7 @@ import { BEHAVIOUR as B, NBA_ACTIONS } from './behaviour.js';
 import { CATEGORIES, FIRST_NAMES } from './catalog.js';
 import { FULFILMENT_CENTRES, HUBS, METROS } from './geo.js';
 import type { SynthKnobs } from './knobs.js';
+import { eventKindColumns, HUB_BASE, METRO_BASE, pick, PLACES } from './lookups.js';
 
 export interface StageContext {
   shipments: number;
@@ -185,11 +186,13 @@ FROM d;
 
 CREATE OR REPLACE TEMP TABLE _notice AS SELECT i, decided_s FROM _nba WHERE action = 'proactive_delay_notice';`);
 
+  const ekCols = eventKindColumns('g.ek', 'g.oi');
+  const place = (col: keyof (typeof PLACES)[number], type: 'VARCHAR' | 'DOUBLE') => pick(PLACES.map((p) => p[col]), 'g.pl', type);
   add('tracking_events', 10, `
 INSERT INTO tracking_events
 WITH e AS (
   SELECT s.i, s.shipped_s, s.arrive_s, s.will_deliver, s.dest_off, s.t0, s.fa, s.cosmetic_exc, s.n_hubs, s.ofd_s, s.fail_s, s.exc_s, s.ofd1_s, s.t_end,
-    s.shipment_id, s.tracking_number, s.carrier, s.label_s, s.hold_days, s.disruption_kind, s.mi, s.fi
+    s.shipment_id, s.tracking_number, s.carrier, s.oi, s.label_s, s.hold_days, s.disruption_kind, s.mi, s.fi
   FROM _s s),
 ev AS (
   SELECT e.*, e.i * 16 + e.k AS key,
@@ -226,16 +229,12 @@ g AS (
     CASE WHEN f.copy = 1 THEN '-r' ELSE '' END AS suffix
   FROM (SELECT f.*, unnest(CASE WHEN f.dup THEN [0, 1] ELSE [0] END) AS copy FROM f) f)
 SELECT 'generator', g.shipment_id || '-' || lpad(g.k::VARCHAR, 2, '0') || g.suffix, g.tracking_number, g.shipment_id, g.carrier,
-  ek.status, ek.code, ek.description,
-  CASE WHEN g.ek <= 2 THEN fc.city WHEN g.ek <= 4 THEN h.city ELSE m.city END,
-  CASE WHEN g.ek <= 2 THEN fc.region WHEN g.ek <= 4 THEN h.region ELSE m.region END,
-  CASE WHEN g.ek <= 2 THEN fc.country WHEN g.ek <= 4 THEN h.country ELSE m.country END,
-  CASE WHEN g.ek <= 2 THEN fc.postal_prefix WHEN g.ek <= 4 THEN h.postal_code ELSE m.postal_prefix END,
-  CASE WHEN g.ek <= 2 THEN fc.lat WHEN g.ek <= 4 THEN h.lat ELSE m.lat END,
-  CASE WHEN g.ek <= 2 THEN fc.lng WHEN g.ek <= 4 THEN h.lng ELSE m.lng END,
+  ${ekCols.status}, ${ekCols.code}, ${ekCols.description},
+  ${place('city', 'VARCHAR')}, ${place('region', 'VARCHAR')}, ${place('country', 'VARCHAR')}, ${place('postal', 'VARCHAR')},
+  ${place('lat', 'DOUBLE')}, ${place('lng', 'DOUBLE')},
   ${ts('g.occurred_s')}, ${ts('g.received_s')}
-FROM g JOIN _ek ek ON ek.carrier = g.carrier AND ek.k = g.ek
-JOIN _fc fc ON fc.fi = g.fi JOIN _metro m ON m.mi = g.mi LEFT JOIN _hub h ON h.hi = g.hi
+-- origin scans at the fulfilment centre, hub scans at the hub, the rest at the destination metro
+FROM (SELECT g.*, CASE WHEN g.ek <= 2 THEN g.fi WHEN g.ek <= 4 THEN ${HUB_BASE} + g.hi ELSE ${METRO_BASE} + g.mi END AS pl FROM g) g
 WHERE g.received_s <= ${asOf};`);
 
   // Billing is computed for every shipment: freight_cost is the contract price known at label time.
