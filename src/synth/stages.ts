@@ -206,9 +206,13 @@ CREATE OR REPLACE TEMP TABLE _notice AS SELECT i, decided_s FROM _nba WHERE acti
 
   const ekCols = eventKindColumns('g.ek', 'g.oi');
   const place = (col: keyof (typeof PLACES)[number], type: 'VARCHAR' | 'DOUBLE') => pick(PLACES.map((p) => p[col]), 'g.pl', type);
+  // The events are built as a work table first: the shipments stage then aggregates them from a
+  // committed table (on every core) rather than from the open transaction's rows (on one), and
+  // writing them is a plain copy.
   add('tracking_events', 10, {
-    write: `
-INSERT INTO tracking_events
+    prepare: `
+CREATE OR REPLACE TEMP TABLE _te AS FROM tracking_events LIMIT 0;
+INSERT INTO _te
 WITH e AS (
   SELECT s.i, s.shipped_s, s.arrive_s, s.will_deliver, s.dest_off, s.t0, s.fa, s.cosmetic_exc, s.n_hubs, s.ofd_s, s.fail_s, s.exc_s, s.ofd1_s, s.t_end,
     s.shipment_id, s.tracking_number, s.carrier, s.oi, s.label_s, s.hold_days, s.disruption_kind, s.mi, s.fi
@@ -255,6 +259,7 @@ SELECT 'generator', g.shipment_id || '-' || lpad(g.k::VARCHAR, 2, '0') || g.suff
 -- origin scans at the fulfilment centre, hub scans at the hub, the rest at the destination metro
 FROM (SELECT g.*, CASE WHEN g.ek <= 2 THEN g.fi WHEN g.ek <= 4 THEN ${HUB_BASE} + g.hi ELSE ${METRO_BASE} + g.mi END AS pl FROM g) g
 WHERE g.received_s <= ${asOf};`,
+    write: `INSERT INTO tracking_events SELECT * FROM _te;`,
   });
 
   // Billing is computed for every shipment: freight_cost is the contract price known at label time.
@@ -341,7 +346,7 @@ WITH ev AS (
       + (length(e.event_id) > length(e.shipment_id) + 3)::INT) AS status,
     max(e.occurred_at) AS status_at,
     max(e.received_at) AS updated_at
-  FROM tracking_events e JOIN tracking_statuses t USING (status) WHERE e.source = 'generator' GROUP BY e.shipment_id)
+  FROM _te e JOIN tracking_statuses t USING (status) GROUP BY e.shipment_id)
 SELECT s.shipment_id, s.order_id, s.tracking_number, s.carrier, s.service_level, s.guaranteed,
   fc.postal_prefix, fc.city, fc.region, fc.country, fc.lat, fc.lng,
   m.postal_prefix, m.city, m.region, m.country, m.lat, m.lng,
@@ -601,6 +606,6 @@ FROM _s s JOIN _tp p ON p.i = s.i JOIN _tm m ON m.i = s.i JOIN _lane l ON l.li =
 
 /** Temp tables the stages create; dropped when the run ends. */
 export const TEMP_TABLES = [
-  '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_notice', '_bill', '_inv', '_ret', '_mev', '_tp', '_tm',
+  '_te', '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_notice', '_bill', '_inv', '_ret', '_mev', '_tp', '_tm',
   '_metro', '_fc', '_lane', '_offer', '_lo', '_cat', '_slot', '_bcal', '_bord', '_dcal', '_dis', '_hub', '_ek', '_name', '_q',
 ];
