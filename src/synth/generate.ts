@@ -153,14 +153,13 @@ export async function generateSample(wh: Warehouse, opts: GenerateOptions): Prom
   };
   const dropTemp = () => wh.run(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
   try {
-    // Work tables first, committed (they are TEMP, so nothing reaches the warehouse): see Stage.
-    await wh.transaction(async (tx: SqlRunner) => {
-      await tx.run(randomMacrosSql(seed));
-      await tx.run(dims.sql);
-      timed('dimensions');
-      progress(1);
-      for (const st of stages) if (st.prepare) await runPart(tx, st, 'prepare');
-    });
+    // Work tables first, each statement committed on its own (they are TEMP, so nothing reaches
+    // the warehouse; see Stage): a table is scanned on one thread in the transaction that made it.
+    await wh.run(randomMacrosSql(seed));
+    await wh.run(dims.sql);
+    timed('dimensions');
+    progress(1);
+    for (const st of stages) if (st.prepare) await runPart(wh, st, 'prepare');
     // The warehouse is empty, so building the indexes once afterwards replaces maintaining them row by row.
     await withIndexesDeferred(wh, [...GENERATED_TABLES, ...TRUTH_TABLES], async (tx: SqlRunner) => {
       for (const st of stages) if (st.write) await runPart(tx, st, 'write');
