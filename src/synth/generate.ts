@@ -46,7 +46,7 @@ export interface GenerateSummary {
   asOf: Date;
   historyStart: Date;
   seconds: number;
-  /** Wall seconds per step, in run order (SQL stages, then finishing steps), for profiling. */
+  /** Wall seconds per step, in run order (`prepare_<stage>` work tables, then each stage's writes, then finishing steps), for profiling. */
   stageSeconds: Record<string, number>;
   /** Process CPU seconds (all DuckDB threads) per step: steadier than wall time on a busy machine. */
   stageCpuSeconds: Record<string, number>;
@@ -143,31 +143,47 @@ export async function generateSample(wh: Warehouse, opts: GenerateOptions): Prom
     lap = now;
     cpuLap = process.cpuUsage();
   };
-  // The warehouse is empty, so building the indexes once afterwards replaces maintaining them row by row.
-  await withIndexesDeferred(wh, [...GENERATED_TABLES, ...TRUTH_TABLES], async (tx: SqlRunner) => {
-    await tx.run(randomMacrosSql(seed));
-    await tx.run(dims.sql);
+  const runPart = async (tx: SqlRunner, st: (typeof stages)[number], part: 'prepare' | 'write') => {
+    try {
+      await tx.run(st[part]!);
+    } catch (e) {
+      throw new ShipcastError('INTERNAL', `synthetic generator stage ${st.name} failed: ${(e as Error).message}`, { cause: e });
+    }
+    timed(part === 'prepare' ? `prepare_${st.name}` : st.name);
+    progress(st.prepare && st.write ? st.weight / 2 : st.weight);
+  };
+  const dropTemp = () => wh.run(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
+  try {
+    // Work tables first, each statement committed on its own (they are TEMP, so nothing reaches
+    // the warehouse; see Stage): a table is scanned on one thread in the transaction that made it.
+    await wh.run(randomMacrosSql(seed));
+    await wh.run(dims.sql);
     timed('dimensions');
     progress(1);
-    for (const st of stages) {
-      try {
-        await tx.run(st.sql);
-      } catch (e) {
-        throw new ShipcastError('INTERNAL', `synthetic generator stage ${st.name} failed: ${(e as Error).message}`, { cause: e });
-      }
-      timed(st.name);
-      progress(st.weight);
-    }
-    await tx.run(truthDimensionSql(seed, shipments, asOf, dims.historyStartS, knobs));
-    // The generator's holidays as reference data (delivery_calendar), as a user would fill it.
-    await tx.run(deliveryCalendarSql(dims.calendar));
-    // The planted disruptions as the carriers' service alerts a user would load.
-    const alerts = serviceAlertsSql(dims.disruptions, asOfS);
-    if (alerts) await tx.run(alerts);
-    timed('truth_dimensions');
-    await tx.run(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'));
-    timed('drop_temp');
-  }, (step) => step !== 'write' && timed(step));
+    for (const st of stages) if (st.prepare) await runPart(wh, st, 'prepare');
+    // The warehouse is empty, so building the indexes once afterwards replaces maintaining them row by row.
+    await withIndexesDeferred(wh, [...GENERATED_TABLES, ...TRUTH_TABLES], async (tx: SqlRunner) => {
+      for (const st of stages) if (st.write) await runPart(tx, st, 'write');
+      await tx.run(truthDimensionSql(seed, shipments, asOf, dims.historyStartS, knobs));
+      // The generator's holidays as reference data (delivery_calendar), as a user would fill it.
+      await tx.run(deliveryCalendarSql(dims.calendar));
+      // The planted disruptions as the carriers' service alerts a user would load.
+      const alerts = serviceAlertsSql(dims.disruptions, asOfS);
+      if (alerts) await tx.run(alerts);
+      timed('truth_dimensions');
+    }, {
+      onStep: (step) => step !== 'write' && timed(step),
+      // Every generated key is a distinct row number (shipment, event slot, line) or an entry of a
+      // fixed list (knobs, days, lanes), so none can repeat; the tests check that the unique
+      // indexes rebuild, and re-creating them after the commit would still catch a repeat.
+      keysUniqueByConstruction: true,
+    });
+  } catch (e) {
+    await dropTemp().catch(() => undefined);
+    throw e;
+  }
+  await dropTemp();
+  timed('drop_temp');
   progress(1);
   const counts: Record<string, number> = {};
   const all = [...GENERATED_TABLES, ...TRUTH_TABLES];

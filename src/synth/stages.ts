@@ -9,6 +9,7 @@ import { BEHAVIOUR as B, NBA_ACTIONS } from './behaviour.js';
 import { CATEGORIES, FIRST_NAMES } from './catalog.js';
 import { FULFILMENT_CENTRES, HUBS, METROS } from './geo.js';
 import type { SynthKnobs } from './knobs.js';
+import { eventKindColumns, HUB_BASE, METRO_BASE, pick, PLACES } from './lookups.js';
 
 export interface StageContext {
   shipments: number;
@@ -16,11 +17,21 @@ export interface StageContext {
   knobs: SynthKnobs;
 }
 
+/**
+ * One step of the generator. Its work tables are built before the write transaction and its rows
+ * written inside it: DuckDB scans a table created in the still-open transaction on one thread, so
+ * INSERTs reading committed work tables run several times faster on every core. Work tables are
+ * TEMP (connection-local, never persisted), so building them outside the transaction keeps the
+ * write all-or-nothing.
+ */
 export interface Stage {
   name: string;
   /** Relative cost, for progress reporting. */
   weight: number;
-  sql: string;
+  /** SQL building this stage's TEMP work tables; reads only work tables. */
+  prepare?: string;
+  /** SQL writing warehouse rows (canonical and truth tables). */
+  write?: string;
 }
 
 /** Converts a delivery-calendar-local arrival (`aloc`, seconds) into the delivered instant (UTC seconds). */
@@ -53,9 +64,10 @@ export function buildStages(ctx: StageContext): Stage[] {
     `(${N.retainIntercept.value} + ${N.retainLate.value} * is_late::INT + ${N.retainLateDays.value} * least(late_days, 5) + ${eff(a).logitEffect} + ${eff(a).logitEffectIfLate} * is_late::INT)`;
 
   const stages: Stage[] = [];
-  const add = (name: string, weight: number, sql: string) => stages.push({ name, weight, sql });
+  const add = (name: string, weight: number, sql: Pick<Stage, 'prepare' | 'write'>) => stages.push({ name, weight, ...sql });
 
-  add('draws', 3, `
+  add('draws', 3, {
+    prepare: `
 CREATE OR REPLACE TEMP TABLE _ord AS
 WITH r AS (SELECT i, su(i, 1) AS u_slot FROM range(${n}) t(i))
 SELECT r.i, sl.start_s + 3600 * su(r.i, 2) AS purchased_s, floor(su(r.i, 3) * ${nCust})::BIGINT AS c,
@@ -85,9 +97,11 @@ FROM l ASOF JOIN _cat ct ON l.u_cat >= ct.cum_lo ORDER BY l.i, l.line;
 CREATE OR REPLACE TEMP TABLE _oa AS
 SELECT i, round(sum(unit_price * quantity), 2) AS subtotal, round(sum(round(unit_price * quantity * disc_rate, 2)), 2) AS discount,
   sum(unit_weight_g * quantity) AS weight_g, arg_min(ci, line_no) AS main_ci
-FROM _items GROUP BY i;`);
+FROM _items GROUP BY i;`,
+  });
 
-  add('handoff', 2, `
+  add('handoff', 2, {
+    prepare: `
 CREATE OR REPLACE TEMP TABLE _s1 AS
 WITH a AS (
   SELECT o.i, o.c, o.purchased_s, o.u_offer, cu.mi, cu.residential, cu.email_tx, m.intl, m.off AS dest_off, m.region AS dest_region, m.country AS dest_country,
@@ -103,9 +117,11 @@ b AS (
 SELECT b.*, b.fi * ${METROS.length} + b.mi AS li,
   CASE WHEN r.is_bday AND b.rtod < ${k.cutoffHourLocal} * 3600 THEN b.rday ELSE r.next_bday_after END AS hday,
   CASE WHEN p.is_bday AND b.ptod < ${k.cutoffHourLocal} * 3600 THEN b.pday ELSE p.next_bday_after END AS promise_hday
-FROM b JOIN _bcal r ON r.day = b.rday JOIN _bcal p ON p.day = b.pday;`);
+FROM b JOIN _bcal r ON r.day = b.rday JOIN _bcal p ON p.day = b.pday;`,
+  });
 
-  add('transit', 4, `
+  add('transit', 4, {
+    prepare: `
 CREATE OR REPLACE TEMP TABLE _s2 AS
 WITH a AS (SELECT s.*, s.hday * 86400.0 + (16 + 3 * su(s.i, 11)) * 3600 - s.origin_off * 3600 AS shipped_s FROM _s1 s),
 b AS (SELECT a.*, o.oi FROM a ASOF JOIN _offer o ON a.intl = o.intl AND a.u_offer >= o.cum_lo),
@@ -152,9 +168,11 @@ SELECT c.*, c.fail_s - (1.5 + 3 * su(c.i, 305)) * 3600 AS ofd1_s,
   greatest(c.t0 + 600, CASE WHEN NOT c.will_deliver THEN c.exc_s WHEN c.fa THEN c.fail_s - (1.5 + 3 * su(c.i, 305)) * 3600 ELSE c.ofd_s END - 10800) AS t_end
 -- Shipment order: every later stage scans _s in this order, so the big tables are written in key
 -- order, which makes building their indexes afterwards several times cheaper.
-FROM c ORDER BY c.i;`);
+FROM c ORDER BY c.i;`,
+  });
 
-  add('next_best_action', 1, `
+  add('next_best_action', 1, {
+    prepare: `
 CREATE OR REPLACE TEMP TABLE _nba AS
 WITH a AS (
   SELECT s.i, s.subtotal, s.main_ci, s.zone, s.hold_days, s.is_late, s.late_days, s.shipped_s, s.promised_s, s.carrier, s.service_level,
@@ -183,13 +201,21 @@ SELECT d.*,
   su(d.i, 902) < CASE action WHEN 'none' THEN p_none WHEN 'proactive_delay_notice' THEN p_proactive_delay_notice WHEN 'discount_10' THEN p_discount_10 ELSE p_free_return END AS retained
 FROM d;
 
-CREATE OR REPLACE TEMP TABLE _notice AS SELECT i, decided_s FROM _nba WHERE action = 'proactive_delay_notice';`);
+CREATE OR REPLACE TEMP TABLE _notice AS SELECT i, decided_s FROM _nba WHERE action = 'proactive_delay_notice';`,
+  });
 
-  add('tracking_events', 10, `
-INSERT INTO tracking_events
+  const ekCols = eventKindColumns('g.ek', 'g.oi');
+  const place = (col: keyof (typeof PLACES)[number], type: 'VARCHAR' | 'DOUBLE') => pick(PLACES.map((p) => p[col]), 'g.pl', type);
+  // The events are built as a work table first: the shipments stage then aggregates them from a
+  // committed table (on every core) rather than from the open transaction's rows (on one), and
+  // writing them is a plain copy.
+  add('tracking_events', 10, {
+    prepare: `
+CREATE OR REPLACE TEMP TABLE _te AS FROM tracking_events LIMIT 0;
+INSERT INTO _te
 WITH e AS (
   SELECT s.i, s.shipped_s, s.arrive_s, s.will_deliver, s.dest_off, s.t0, s.fa, s.cosmetic_exc, s.n_hubs, s.ofd_s, s.fail_s, s.exc_s, s.ofd1_s, s.t_end,
-    s.shipment_id, s.tracking_number, s.carrier, s.label_s, s.hold_days, s.disruption_kind, s.mi, s.fi
+    s.shipment_id, s.tracking_number, s.carrier, s.oi, s.label_s, s.hold_days, s.disruption_kind, s.mi, s.fi
   FROM _s s),
 ev AS (
   SELECT e.*, e.i * 16 + e.k AS key,
@@ -226,20 +252,19 @@ g AS (
     CASE WHEN f.copy = 1 THEN '-r' ELSE '' END AS suffix
   FROM (SELECT f.*, unnest(CASE WHEN f.dup THEN [0, 1] ELSE [0] END) AS copy FROM f) f)
 SELECT 'generator', g.shipment_id || '-' || lpad(g.k::VARCHAR, 2, '0') || g.suffix, g.tracking_number, g.shipment_id, g.carrier,
-  ek.status, ek.code, ek.description,
-  CASE WHEN g.ek <= 2 THEN fc.city WHEN g.ek <= 4 THEN h.city ELSE m.city END,
-  CASE WHEN g.ek <= 2 THEN fc.region WHEN g.ek <= 4 THEN h.region ELSE m.region END,
-  CASE WHEN g.ek <= 2 THEN fc.country WHEN g.ek <= 4 THEN h.country ELSE m.country END,
-  CASE WHEN g.ek <= 2 THEN fc.postal_prefix WHEN g.ek <= 4 THEN h.postal_code ELSE m.postal_prefix END,
-  CASE WHEN g.ek <= 2 THEN fc.lat WHEN g.ek <= 4 THEN h.lat ELSE m.lat END,
-  CASE WHEN g.ek <= 2 THEN fc.lng WHEN g.ek <= 4 THEN h.lng ELSE m.lng END,
+  ${ekCols.status}, ${ekCols.code}, ${ekCols.description},
+  ${place('city', 'VARCHAR')}, ${place('region', 'VARCHAR')}, ${place('country', 'VARCHAR')}, ${place('postal', 'VARCHAR')},
+  ${place('lat', 'DOUBLE')}, ${place('lng', 'DOUBLE')},
   ${ts('g.occurred_s')}, ${ts('g.received_s')}
-FROM g JOIN _ek ek ON ek.carrier = g.carrier AND ek.k = g.ek
-JOIN _fc fc ON fc.fi = g.fi JOIN _metro m ON m.mi = g.mi LEFT JOIN _hub h ON h.hi = g.hi
-WHERE g.received_s <= ${asOf};`);
+-- origin scans at the fulfilment centre, hub scans at the hub, the rest at the destination metro
+FROM (SELECT g.*, CASE WHEN g.ek <= 2 THEN g.fi WHEN g.ek <= 4 THEN ${HUB_BASE} + g.hi ELSE ${METRO_BASE} + g.mi END AS pl FROM g) g
+WHERE g.received_s <= ${asOf};`,
+    write: `INSERT INTO tracking_events SELECT * FROM _te;`,
+  });
 
   // Billing is computed for every shipment: freight_cost is the contract price known at label time.
-  add('billing_model', 1, `
+  add('billing_model', 1, {
+    prepare: `
 CREATE OR REPLACE TEMP TABLE _bill AS
 WITH a AS (
   SELECT s.i, s.shipment_id, s.tracking_number, s.carrier, s.service_level, s.zone, s.guaranteed, s.is_late, s.intl, s.dclass,
@@ -264,9 +289,11 @@ SELECT b.*, round(base + fuel + residential_fee + signature_fee + saturday_fee +
   CASE WHEN residential THEN 18.0 ELSE 4.95 END AS wrong_fee,
   -- invoices go out on the Monday after delivery
   floor((arrive_s + dest_off * 3600) / 86400)::BIGINT + (8 - dow) % 7 + CASE WHEN dow = 1 THEN 7 ELSE 0 END AS invoice_day
-FROM b;`);
+FROM b;`,
+  });
 
-  add('customers', 1, `
+  add('customers', 1, {
+    write: `
 INSERT INTO customers
 SELECT ${custId('cu.c')}, NULL, 'cus_' || cu.c || '@example.com', n.name, m.locale, m.tz, m.postal_prefix, m.city, m.region, m.country,
   cu.email_tx, cu.promo AND NOT cu.unsub, cu.sms, false,
@@ -284,9 +311,11 @@ SELECT id, channel, stream, granted, source, ${ts('at_s')} FROM (
     CASE WHEN x.k = 3 THEN cu.created_s + (${asOf} - cu.created_s) * su(cu.c, 108) ELSE cu.created_s END AS at_s,
     x.k < 3 OR (cu.promo AND cu.unsub) AS present
   FROM _cust cu CROSS JOIN range(4) x(k))
-WHERE present;`);
+WHERE present;`,
+  });
 
-  add('orders', 2, `
+  add('orders', 2, {
+    write: `
 INSERT INTO orders
 SELECT s.order_id, ${custId('s.c')},
   CASE WHEN s.will_deliver AND s.arrive_s <= ${asOf} THEN 'delivered' WHEN s.shipped_s <= ${asOf} THEN 'shipped' ELSE 'processing' END,
@@ -301,9 +330,11 @@ SELECT s.order_id, it.line_no, it.product_id, it.seller_id, it.category, it.quan
   round(it.unit_price * it.quantity * it.disc_rate, 2),
   round(b.expected_total * it.unit_price * it.quantity / s.subtotal, 2),
   round(it.unit_weight_g * it.quantity, 1), ${ts('s.purchased_s + 2 * 86400')}
-FROM _items it JOIN _s s ON s.i = it.i JOIN _bill b ON b.i = it.i;`);
+FROM _items it JOIN _s s ON s.i = it.i JOIN _bill b ON b.i = it.i;`,
+  });
 
-  add('shipments', 2, `
+  add('shipments', 2, {
+    write: `
 INSERT INTO shipments
 WITH ev AS (
   -- Ties on occurred_at (same-second scans) go to the further-along status, then the event id, so the result is deterministic.
@@ -315,7 +346,7 @@ WITH ev AS (
       + (length(e.event_id) > length(e.shipment_id) + 3)::INT) AS status,
     max(e.occurred_at) AS status_at,
     max(e.received_at) AS updated_at
-  FROM tracking_events e JOIN tracking_statuses t USING (status) WHERE e.source = 'generator' GROUP BY e.shipment_id)
+  FROM _te e JOIN tracking_statuses t USING (status) GROUP BY e.shipment_id)
 SELECT s.shipment_id, s.order_id, s.tracking_number, s.carrier, s.service_level, s.guaranteed,
   fc.postal_prefix, fc.city, fc.region, fc.country, fc.lat, fc.lng,
   m.postal_prefix, m.city, m.region, m.country, m.lat, m.lng,
@@ -326,16 +357,18 @@ SELECT s.shipment_id, s.order_id, s.tracking_number, s.carrier, s.service_level,
   CASE WHEN s.will_deliver AND s.arrive_s <= ${asOf} THEN ${ts('s.arrive_s')} END,
   coalesce(ev.status, 'pending'), ev.status_at, ev.updated_at
 FROM _s s JOIN _fc fc ON fc.fi = s.fi JOIN _metro m ON m.mi = s.mi JOIN _bill b ON b.i = s.i
-LEFT JOIN ev ON ev.shipment_id = s.shipment_id;`);
+LEFT JOIN ev ON ev.shipment_id = s.shipment_id;`,
+  });
 
-  add('invoices', 2, `
+  add('invoices', 2, {
+    prepare: `
 CREATE OR REPLACE TEMP TABLE _inv AS
 SELECT b.*, 'inv_' || lpad(b.i::VARCHAR, ${w}, '0') AS invoice_id,
   upper(left(b.carrier, 2)) || '-' || strftime(DATE '1970-01-01' + b.invoice_day::INT, '%Y%W') || '-' || lpad((b.i % 100000)::VARCHAR, 5, '0') AS invoice_number,
   round(b.expected_total + CASE WHEN b.wrong_acc THEN b.wrong_fee ELSE 0 END - CASE WHEN b.guaranteed_late AND NOT b.billed_full THEN b.base + b.fuel ELSE 0 END, 2) AS billed_total,
   round(b.expected_total - CASE WHEN b.guaranteed_late THEN b.base + b.fuel ELSE 0 END, 2) AS contracted
-FROM _bill b WHERE b.will_deliver AND b.invoice_day * 86400 <= ${asOf};
-
+FROM _bill b WHERE b.will_deliver AND b.invoice_day * 86400 <= ${asOf};`,
+    write: `
 INSERT INTO freight_invoices
 SELECT x.invoice_id, v.invoice_number, v.carrier, DATE '1970-01-01' + x.day::INT, v.shipment_id, v.tracking_number, v.service_level, v.zone,
   v.billed_kg, round(v.weight_g / 1000, 3), v.billed_total, v.contracted, 'USD'
@@ -372,9 +405,11 @@ UNION ALL
 SELECT invoice_id, shipment_id, 'wrong_accessorial', wrong_fee, wrong_type || ' charged but not applicable' FROM _inv WHERE wrong_acc
 UNION ALL
 SELECT invoice_id, shipment_id, 'guaranteed_late_billed_full', round(base + fuel, 2), 'guaranteed service delivered after the commitment, no refund line'
-FROM _inv WHERE guaranteed_late AND billed_full;`);
+FROM _inv WHERE guaranteed_late AND billed_full;`,
+  });
 
-  add('returns', 1, `
+  add('returns', 1, {
+    prepare: `
 CREATE OR REPLACE TEMP TABLE _ret AS
 WITH a AS (
   SELECT s.i, s.order_id, s.shipment_id, s.c, s.subtotal, s.discount, s.is_late, s.late_days, s.arrive_s, s.will_deliver, s.main_ci, ct.name AS category,
@@ -388,8 +423,8 @@ SELECT a.*, 1 / (1 + exp(-a.logit)) AS p, a.will_deliver AND su(a.i, 600) < 1 / 
        WHEN a.main_ci IN (${apparelIdx}) AND su(a.i, 604) < 0.55 THEN 'size_fit'
        WHEN su(a.i, 605) < 0.15 THEN 'damaged' WHEN su(a.i, 606) < 0.15 THEN 'wrong_item'
        WHEN su(a.i, 607) < 0.1 THEN 'other' ELSE 'changed_mind' END AS reason
-FROM a;
-
+FROM a;`,
+    write: `
 INSERT INTO truth_order_returns
 SELECT order_id, category, subtotal, round(discount / greatest(subtotal, 1), 6), late_days, logit, p, returned FROM _ret;
 
@@ -402,10 +437,12 @@ SELECT 'ret_' || lpad(r.i::VARCHAR, ${w}, '0'), r.order_id, r.shipment_id, ${cus
   CASE WHEN r.requested_s + 6 * 86400 <= ${asOf} THEN ${ts('r.requested_s + 6 * 86400')} END,
   CASE WHEN r.requested_s + 7.5 * 86400 <= ${asOf} AND NOT r.rejected THEN ${ts('r.requested_s + 7.5 * 86400')} END,
   CASE WHEN r.requested_s + 7.5 * 86400 <= ${asOf} AND NOT r.rejected THEN round(r.subtotal - r.discount, 2) END
-FROM _ret r WHERE r.returned AND r.requested_s <= ${asOf};`);
+FROM _ret r WHERE r.returned AND r.requested_s <= ${asOf};`,
+  });
 
   // Messages and their engagement draws in one pass: both email tables read _mev.
-  add('email', 3, `
+  add('email', 3, {
+    prepare: `
 CREATE OR REPLACE TEMP TABLE _mev AS
 WITH s AS (
   SELECT s.i, s.c, s.order_id, s.shipment_id, s.shipped_s, s.arrive_s, s.will_deliver, s.is_late, s.ofd_s, n.decided_s AS notice_s, m.locale
@@ -433,8 +470,8 @@ SELECT a.*, NOT a.failed AND su(a.key, 401) < 1 / (1 + exp(-a.open_logit)) AS op
   a.at_s + 5 + 60 * su(a.key, 403) AS delivered_s,
   a.at_s + 5 + 7200 * exp(sn(a.key, 404)) AS opened_s,
   NOT a.failed AND a.late_unnotified AND su(a.key, 405) < ${E.complainLateNotNotified.value} AS complained
-FROM a;
-
+FROM a;`,
+    write: `
 INSERT INTO email_messages
 SELECT message_id, ${custId('c')}, order_id, shipment_id, kind, 'transactional', locale,
   CASE kind WHEN 'shipped' THEN 'Your order is on its way' WHEN 'delay' THEN 'Your delivery is running late'
@@ -455,9 +492,11 @@ FROM (
     CASE m.k WHEN 0 THEN m.delivered_s WHEN 1 THEN m.delivered_s WHEN 2 THEN m.opened_s WHEN 3 THEN m.opened_s + 30 + 600 * su(m.key, 407) ELSE m.opened_s + 60 END AS at_s,
     CASE m.k WHEN 0 THEN NOT m.failed WHEN 1 THEN m.failed WHEN 2 THEN m.opened WHEN 3 THEN m.opened AND m.click_draw ELSE m.complained END AS present
   FROM (SELECT m.*, unnest(range(5)) AS k FROM _mev m) m
-) x WHERE x.present AND x.at_s + 20 <= ${asOf};`);
+) x WHERE x.present AND x.at_s + 20 <= ${asOf};`,
+  });
 
-  add('csat_support', 2, `
+  add('csat_support', 2, {
+    write: `
 INSERT INTO csat_responses
 WITH a AS (
   SELECT s.i, s.order_id, s.shipment_id, s.c, s.arrive_s, s.is_late, s.late_days, s.hold_days, n.i IS NOT NULL AS notified,
@@ -502,9 +541,11 @@ SELECT 'sc_' || lpad(x.i::VARCHAR, ${w}, '0') || '_' || x.kc, ${custId('x.c')}, 
   CASE WHEN su(x.i * 4 + x.kc, 705) < 0.4 THEN 'email' WHEN su(x.i * 4 + x.kc, 705) < 0.75 THEN 'chat' ELSE 'phone' END,
   x.reason, ${ts('x.at_s')},
   CASE WHEN x.at_s + 3600 * 5 * exp(sn(x.i * 4 + x.kc, 706)) <= ${asOf} THEN ${ts('x.at_s + 3600 * 5 * exp(sn(x.i * 4 + x.kc, 706))')} END
-FROM x;`);
+FROM x;`,
+  });
 
-  add('nba', 1, `
+  add('nba', 1, {
+    write: `
 INSERT INTO nba_decisions
 SELECT 'nba_' || lpad(d.i::VARCHAR, ${w}, '0'), ${custId('s.c')}, s.order_id, s.shipment_id, ${ts('d.decided_s')},
   json_object('carrier', d.carrier, 'service_level', d.service_level, 'zone', d.zone, 'risk_score', round(d.risk, 4),
@@ -517,9 +558,11 @@ SELECT 'nba_' || lpad(d.i::VARCHAR, ${w}, '0'), ${custId('s.c')}, s.order_id, s.
 FROM _nba d JOIN _s s ON s.i = d.i JOIN _cat ct ON ct.ci = d.main_ci;
 
 INSERT INTO truth_nba_outcomes
-SELECT 'nba_' || lpad(i::VARCHAR, ${w}, '0'), p_none, p_proactive_delay_notice, p_discount_10, p_free_return, is_late FROM _nba;`);
+SELECT 'nba_' || lpad(i::VARCHAR, ${w}, '0'), p_none, p_proactive_delay_notice, p_discount_10, p_free_return, is_late FROM _nba;`,
+  });
 
-  add('truth_transit', 4, `
+  add('truth_transit', 4, {
+    prepare: `
 -- The three quantiles take one calendar lookup each, so no 3M-row group-by is needed; _tp also
 -- carries what the quadrature needs, so that pass does not join _s again.
 CREATE OR REPLACE TEMP TABLE _tp AS
@@ -547,21 +590,22 @@ WITH a AS (
 b AS (
   SELECT a.i, a.p50, (${rollForward('a.aloc', 'dc', 'a.dest_off')} - a.shipped_s) / 86400 AS y
   FROM a JOIN _dcal dc ON dc.dclass = a.dclass AND dc.day = floor(a.aloc / 86400)::INT)
-SELECT i, avg(y) AS mean_days, avg(abs(y - p50)) AS abs_dev FROM b GROUP BY i;
-
+SELECT i, avg(y) AS mean_days, avg(abs(y - p50)) AS abs_dev FROM b GROUP BY i;`,
+    write: `
 INSERT INTO truth_shipment_transit
 SELECT s.shipment_id, s.order_id, l.lane_id, s.carrier, s.service_level, s.dclass, 'lognormal_calendar', s.mu, s.sigma, s.hold_days, s.disruption_id,
   p.p50, m.mean_days, m.abs_dev, p.p10, p.p50, p.p90, s.will_deliver, ${ts('s.shipped_s')},
   CASE WHEN s.will_deliver THEN ${ts('s.arrive_s')} END, CASE WHEN s.will_deliver THEN (s.arrive_s - s.shipped_s) / 86400 END,
   ${ts('s.promised_s')}, CASE WHEN s.will_deliver THEN s.is_late END,
   ln(${k.processingMedianHours}), ${k.processingSigma}, ${ts('s.ready_s')}, (s.shipped_s - s.purchased_s) / 86400
-FROM _s s JOIN _tp p ON p.i = s.i JOIN _tm m ON m.i = s.i JOIN _lane l ON l.li = s.li;`);
+FROM _s s JOIN _tp p ON p.i = s.i JOIN _tm m ON m.i = s.i JOIN _lane l ON l.li = s.li;`,
+  });
 
   return stages;
 }
 
 /** Temp tables the stages create; dropped when the run ends. */
 export const TEMP_TABLES = [
-  '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_notice', '_bill', '_inv', '_ret', '_mev', '_tp', '_tm',
+  '_te', '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_notice', '_bill', '_inv', '_ret', '_mev', '_tp', '_tm',
   '_metro', '_fc', '_lane', '_offer', '_lo', '_cat', '_slot', '_bcal', '_bord', '_dcal', '_dis', '_hub', '_ek', '_name', '_q',
 ];

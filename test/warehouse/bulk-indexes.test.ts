@@ -117,6 +117,24 @@ describe('withIndexesDeferred', () => {
     expect(await wh.all('SELECT * FROM deferred_indexes')).toEqual([]);
   });
 
+  it('skips the duplicate check for keys unique by construction; the index re-creation still catches a repeat, after the commit', async () => {
+    const wh = await warehouse();
+    const steps: string[] = [];
+    await withIndexesDeferred(wh, ['tracking_events'], async (tx) => {
+      await tx.run(`INSERT INTO tracking_events VALUES ${event('e1')}, ${event('e2')}`);
+    }, { keysUniqueByConstruction: true, onStep: (s) => steps.push(s) });
+    expect(steps).toEqual(['write', 'commit', 'index']);
+    expect(await indexNames(wh, 'tracking_events')).toEqual(['tracking_events_pk', 'tracking_events_tn_idx']);
+
+    const err = await withIndexesDeferred(wh, ['tracking_events'], async (tx) => {
+      await tx.run(`INSERT INTO tracking_events VALUES ${event('e3')}, ${event('e3')}`);
+    }, { keysUniqueByConstruction: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INTERNAL', field: 'tracking_events', details: { index: 'tracking_events_pk' } });
+    // The broken promise is loud but late: the rows are in, and the index stays journalled.
+    expect((await wh.one<{ n: number }>('SELECT count(*) AS n FROM tracking_events'))?.n).toBe(4);
+    expect(await wh.all('SELECT index_name FROM deferred_indexes')).toEqual([{ index_name: 'tracking_events_pk' }]);
+  });
+
   it('re-creates the indexes when the write itself fails, and passes its error on', async () => {
     const wh = await warehouse();
     await expect(
