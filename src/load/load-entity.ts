@@ -5,7 +5,7 @@ import { ValidationError } from '../errors.js';
 import { RULES, isEntityName, ENTITY_NAMES, type EntityName } from './entities.js';
 import { readTableSchema } from './table-schema.js';
 import { loadRelation } from './load-relation.js';
-import { openSource } from './sources.js';
+import { openSource, stageFile, type StagedFile } from './sources.js';
 import { sha256File } from './file-hash.js';
 import { sqlIdent, sqlString } from './sql-text.js';
 import { withIndexesDeferred } from '../warehouse/bulk-indexes.js';
@@ -96,6 +96,10 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
   for (const [i, file] of files.entries()) {
     report(file, i, 'hashing');
     const sha256 = await sha256File(file);
+    // A file not loaded yet is read before its transaction (see stageFile); the temp tables it
+    // makes are dropped after it, whatever happens.
+    const known = await wh.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
+    let staged: StagedFile | undefined = known ? undefined : await stageFile(wh, file);
     const loadFile = async (tx: SqlRunner): Promise<FileLoadResult> => {
       const seen = await tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
       const base = { file, sha256, ignoredColumns: [] as string[], rejectsByReason: {} };
@@ -103,7 +107,8 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
       report(file, i, 'loading');
       // Rejects describe the latest load of a file; a corrected file replaces them.
       await tx.run('DELETE FROM load_rejects WHERE entity = $1 AND file = $2', [entity, file]);
-      const opened = await openSource(tx, entity, file, schema);
+      staged ??= await stageFile(tx, file);
+      const opened = await openSource(tx, entity, file, schema, staged);
       try {
         const r = await loadRelation(tx, { entity, file, schema, rules: RULES[entity] ?? {}, taxonomy, source: opened.source });
         const rejected = r.rejected + opened.unparsed;
@@ -120,7 +125,12 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
     };
     // Into an empty table, building its indexes once afterwards beats maintaining them row by row.
     const empty = !(await wh.one(`SELECT 1 FROM ${sqlIdent(entity)} LIMIT 1`));
-    const result = empty ? await withIndexesDeferred(wh, [entity], loadFile) : await wh.transaction(loadFile);
+    let result: FileLoadResult;
+    try {
+      result = empty ? await withIndexesDeferred(wh, [entity], loadFile) : await wh.transaction(loadFile);
+    } finally {
+      await staged?.drop().catch(() => undefined);
+    }
     summary.perFile.push(result);
     summary.read += result.read;
     summary.loaded += result.loaded;

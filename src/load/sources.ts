@@ -69,12 +69,50 @@ async function recordNumberSql(tx: SqlRunner, raw: string): Promise<(alias?: str
 }
 
 /**
+ * A CSV or JSON file read into temp tables before the loading transaction. DuckDB scans a table
+ * on one thread inside the transaction that created it, so reading the file first (the temp
+ * tables never reach the warehouse) lets the validating insert run on every core.
+ */
+export interface StagedFile {
+  format: 'csv' | 'json';
+  raw: string;
+  /** CSV only: DuckDB's reject store of the read. */
+  rejects?: { table: string; scan: string };
+  drop(): Promise<void>;
+}
+
+/** Reads `file` into temp tables (CSV, JSON); Parquet is read in place, so nothing is staged. */
+export async function stageFile(db: SqlRunner, file: string): Promise<StagedFile | undefined> {
+  const format = detectFormat(file);
+  if (format === 'parquet') return undefined;
+  const lit = sqlString(file);
+  const raw = tempName('raw');
+  if (format === 'json') {
+    await db.run(`CREATE TEMP TABLE ${raw} AS SELECT json FROM read_json_objects(${lit}, format = 'auto')`);
+    return { format, raw, drop: () => db.run(`DROP TABLE IF EXISTS ${raw}`) };
+  }
+  const rejects = { table: tempName('csv_rej'), scan: tempName('csv_scan') };
+  const drop = () => db.run(`DROP TABLE IF EXISTS ${raw}; DROP TABLE IF EXISTS ${rejects.table}; DROP TABLE IF EXISTS ${rejects.scan}`);
+  try {
+    await db.run(
+      `CREATE TEMP TABLE ${raw} AS SELECT * FROM read_csv(${lit}, all_varchar = true, header = true,
+         store_rejects = true, rejects_table = ${sqlString(rejects.table)}, rejects_scan = ${sqlString(rejects.scan)})`,
+    );
+  } catch (e) {
+    await drop().catch(() => undefined);
+    throw e;
+  }
+  return { format, raw, rejects, drop };
+}
+
+/**
  * Opens `file` for loading into `schema.table`. CSV is read as text (every value is then cast
  * and checked by the validator, so one bad cell rejects one row, not the file), with unparsable
  * lines captured through DuckDB's reject store; Parquet is read typed in place; JSON/NDJSON is read
- * as one object per record. Must run inside the loading transaction.
+ * as one object per record. Must run inside the loading transaction; `staged` is what
+ * `stageFile` read before it (without it, the file is read here).
  */
-export async function openSource(tx: SqlRunner, entity: string, file: string, schema: TableSchema): Promise<OpenedSource> {
+export async function openSource(tx: SqlRunner, entity: string, file: string, schema: TableSchema, staged?: StagedFile): Promise<OpenedSource> {
   const format = detectFormat(file);
   const lit = sqlString(file);
   if (format === 'parquet') {
@@ -88,10 +126,9 @@ export async function openSource(tx: SqlRunner, entity: string, file: string, sc
       close: async () => undefined,
     };
   }
-  const raw = tempName('raw');
-  if (format === 'json') {
-    await tx.run(`CREATE TEMP TABLE ${raw} AS SELECT json FROM read_json_objects(${lit}, format = 'auto')`);
-    const line = (await recordNumberSql(tx, raw))();
+  const stage = staged ?? (await stageFile(tx, file))!;
+  if (stage.format === 'json') {
+    const line = (await recordNumberSql(tx, stage.raw))();
     const columns = new Map<string, SourceColumn>();
     for (const c of schema.columns) {
       columns.set(c.name, c.type === 'JSON'
@@ -99,13 +136,13 @@ export async function openSource(tx: SqlRunner, entity: string, file: string, sc
         : { expr: `(json ->> ${sqlString(c.name)})`, type: 'VARCHAR' });
     }
     return {
-      source: { from: raw, line, rawJson: 'json', columns },
+      source: { from: stage.raw, line, rawJson: 'json', columns },
       unparsed: 0,
       ignoredColumns: [],
-      close: () => tx.run(`DROP TABLE IF EXISTS ${raw}`),
+      close: () => (staged ? Promise.resolve() : stage.drop()),
     };
   }
-  const csv = await readCsvToTemp(tx, entity, file);
+  const csv = await finishCsv(tx, entity, file, stage, staged ? async () => undefined : stage.drop);
   try {
     const { columns, ignored } = matchColumns(entity, file, schema, csv.columns, sqlIdent);
     return {
@@ -138,27 +175,25 @@ export interface RawCsv {
  * column) instead of failing the file.
  */
 export async function readCsvToTemp(tx: SqlRunner, entity: string, file: string): Promise<RawCsv> {
-  const raw = tempName('raw');
-  const rejTable = tempName('csv_rej');
-  const rejScan = tempName('csv_scan');
-  const close = () => tx.run(`DROP TABLE IF EXISTS ${raw}; DROP TABLE IF EXISTS ${rejTable}; DROP TABLE IF EXISTS ${rejScan}`);
-  await tx.run(
-    `CREATE TEMP TABLE ${raw} AS SELECT * FROM read_csv(${sqlString(file)}, all_varchar = true, header = true,
-       store_rejects = true, rejects_table = ${sqlString(rejTable)}, rejects_scan = ${sqlString(rejScan)})`,
-  );
+  const stage = (await stageFile(tx, file))!;
+  return finishCsv(tx, entity, file, stage, stage.drop);
+}
+
+/** Writes a staged CSV's unparsable lines to `load_rejects` and describes its table; `close` drops what it owns. */
+async function finishCsv(tx: SqlRunner, entity: string, file: string, stage: StagedFile, close: () => Promise<void>): Promise<RawCsv> {
   try {
     const unparsed = await tx.all<{ Count: number }>(
       `INSERT INTO load_rejects (entity, file, line, field, reason, raw)
        SELECT $1, $2, line, arg_min(column_name, column_idx), arg_min(lower(error_type) || ': ' || error_message, column_idx),
               to_json(struct_pack(csv_line := any_value(csv_line)))
-       FROM ${rejTable} GROUP BY line`,
+       FROM ${stage.rejects!.table} GROUP BY line`,
       [entity, file],
     );
-    const desc = await tx.all<{ column_name: string; column_type: string }>(`DESCRIBE ${raw}`);
+    const desc = await tx.all<{ column_name: string; column_type: string }>(`DESCRIBE ${stage.raw}`);
     return {
-      table: raw,
+      table: stage.raw,
       columns: desc.map((d) => ({ name: d.column_name, type: d.column_type })),
-      line: await recordNumberSql(tx, raw),
+      line: await recordNumberSql(tx, stage.raw),
       unparsed: Number(unparsed[0]?.Count ?? 0),
       close,
     };
