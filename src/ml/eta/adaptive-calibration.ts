@@ -138,7 +138,8 @@ class OutcomeHeap {
 /**
  * Replays the stream in purchase order (ties keep the input order) and returns each row's
  * calibrated window (row-major [n,3], days since purchase, in input order) and the levels at
- * `until` (after every outcome known by then). `coverage` is the nominal P10–P90 coverage.
+ * `until` (after every outcome known by then). Rows purchased after `until` are not replayed and
+ * keep a zero window. `coverage` is the nominal P10–P90 coverage.
  */
 export function replayAdaptive(
   a: AdaptiveCalibration,
