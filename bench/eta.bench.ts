@@ -189,7 +189,8 @@ async function syntheticBacktest(wh: Warehouse, modelsDir: string) {
   const inFlightPerShipment = Number(process.env.SHIPCAST_ETA_BENCH_IN_FLIGHT ?? 1);
   const report = await backtestEta(
     { warehouse: wh, modelsDir, log: silentLogger() },
-    { splitAt: new Date(split!.d), seed: 1, epochs: 15, keepPredictions: true, moment: 'handoff', inFlightPerShipment },
+    // The product's own epoch cap (early stopping usually ends sooner); a cap of 15 stopped some runs early.
+    { splitAt: new Date(split!.d), seed: 1, keepPredictions: true, moment: 'handoff', inFlightPerShipment },
   );
   // The truth's irreducible error treats a planted disruption hold as known; at hand-off it is at
   // best partly knowable (a parcel handed off before its disruption starts cannot know it), so
