@@ -99,7 +99,7 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
     // A file not loaded yet is read before its transaction (see stageFile); the temp tables it
     // makes are dropped after it, whatever happens.
     const known = await wh.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
-    let staged: StagedFile | undefined = known ? undefined : await stageFile(wh, file);
+    const staged: StagedFile | undefined = known ? undefined : await stageFile(wh, file);
     const loadFile = async (tx: SqlRunner): Promise<FileLoadResult> => {
       const seen = await tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
       const base = { file, sha256, ignoredColumns: [] as string[], rejectsByReason: {} };
@@ -107,7 +107,6 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
       report(file, i, 'loading');
       // Rejects describe the latest load of a file; a corrected file replaces them.
       await tx.run('DELETE FROM load_rejects WHERE entity = $1 AND file = $2', [entity, file]);
-      staged ??= await stageFile(tx, file);
       const opened = await openSource(tx, entity, file, schema, staged);
       try {
         const r = await loadRelation(tx, { entity, file, schema, rules: RULES[entity] ?? {}, taxonomy, source: opened.source });
