@@ -12,7 +12,8 @@
  *   training (default all).
  * - SHIPCAST_ETA_BENCH_EPOCHS: epoch cap of the timed training (default 6).
  * - SHIPCAST_ETA_BENCH_IN_FLIGHT: in-flight training examples per shipment of the synthetic
- *   backtest (the trainer's `inFlightPerShipment`, default 1), to try more without changing the default.
+ *   backtest (the trainer's `inFlightPerShipment`; default: the trainer's own, `IN_FLIGHT_DEFAULT`).
+ * - SHIPCAST_ETA_BENCH_SEED: training seed of the synthetic backtest (default 1), to see the seed's noise.
  * - SHIPCAST_ETA_BENCH_TRAIN_IN_FLIGHT: the same for the timed training (default: the trainer's own),
  *   to time what a larger default would cost.
  */
@@ -186,11 +187,12 @@ async function syntheticBacktest(wh: Warehouse, modelsDir: string) {
   const split = await wh.one<{ d: Date }>(
     'SELECT quantile_disc(o.purchased_at, 0.75) AS d FROM shipments s JOIN orders o USING (order_id) WHERE s.delivered_at IS NOT NULL',
   );
-  const inFlightPerShipment = Number(process.env.SHIPCAST_ETA_BENCH_IN_FLIGHT ?? 1);
+  const inFlight = process.env.SHIPCAST_ETA_BENCH_IN_FLIGHT;
+  const inFlightPerShipment = inFlight === undefined ? undefined : Number(inFlight);
   const report = await backtestEta(
     { warehouse: wh, modelsDir, log: silentLogger() },
     // The product's own epoch cap (early stopping usually ends sooner); a cap of 15 stopped some runs early.
-    { splitAt: new Date(split!.d), seed: 1, keepPredictions: true, moment: 'handoff', inFlightPerShipment },
+    { splitAt: new Date(split!.d), seed: Number(process.env.SHIPCAST_ETA_BENCH_SEED ?? 1), keepPredictions: true, moment: 'handoff', inFlightPerShipment },
   );
   // The truth's irreducible error treats a planted disruption hold as known; at hand-off it is at
   // best partly knowable (a parcel handed off before its disruption starts cannot know it), so
@@ -217,7 +219,7 @@ async function syntheticBacktest(wh: Warehouse, modelsDir: string) {
   const { n, irreducible, mae } = sums.all;
   const held = sums.held;
   return {
-    inFlightPerShipment,
+    inFlightPerShipment: inFlightPerShipment ?? 'default',
     test: n,
     p50Mae: round(mae / n),
     irreducibleMae: round(irreducible / n),

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openWarehouse } from '../../src/warehouse/duckdb-warehouse.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
-import { queryEtaFeatures, NUMERIC_FEATURES, CATEGORICAL_FEATURES } from '../../src/features/eta/feature-sql.js';
+import { queryEtaFeatures, NUMERIC_FEATURES, CATEGORICAL_FEATURES, IN_FLIGHT_DEFAULT } from '../../src/features/eta/feature-sql.js';
 import { encodeRows, fitFeatureSpec, numericWidth, fromResidual, toResidual } from '../../src/features/eta/feature-spec.js';
 import { loadEtaFixture, FIXTURE_START } from './eta-fixture.js';
 
@@ -93,6 +93,29 @@ describe('ETA features (DuckDB, point in time)', () => {
       }
     }
     expect(covered).toBeGreaterThan(100);
+  });
+
+  it('in-flight examples per shipment default by the selection size: one on small sets, two on large ones', async () => {
+    await loadEtaFixture(wh, { shipments: 300, days: 30, seed: 9 });
+    const perShipment = async (k?: number) => {
+      const rows = await queryEtaFeatures(wh, { kind: 'training', seed: 2, ...(k === undefined ? {} : { inFlightPerShipment: k }) });
+      const counts = new Map<string, number>();
+      for (const r of rows) if (r.stage !== 'none' && r.shipment_id.startsWith('s')) counts.set(r.shipment_id, (counts.get(r.shipment_id) ?? 0) + 1);
+      return { rows: rows.filter((r) => r.shipment_id.startsWith('s')), max: Math.max(...counts.values()) };
+    };
+    const small = await perShipment();
+    expect(small.max).toBe(IN_FLIGHT_DEFAULT.small);
+    expect(small.rows).toEqual((await perShipment(IN_FLIGHT_DEFAULT.small)).rows);
+    // Delivered shipments without events: they only make the selection large.
+    await wh.run(`INSERT INTO orders (order_id, customer_id, status, purchased_at)
+      SELECT 'bulk-' || i, 'bulk', 'delivered', $1::TIMESTAMPTZ + i * INTERVAL 1 SECOND FROM range($2) t(i)`,
+    [new Date(FIXTURE_START).toISOString(), IN_FLIGHT_DEFAULT.largeFrom]);
+    await wh.run(`INSERT INTO shipments (shipment_id, order_id, tracking_number, carrier, service_level, delivered_at)
+      SELECT 'bulk-' || i, 'bulk-' || i, 'BULK' || i, 'acme', 'ground', $1::TIMESTAMPTZ + INTERVAL 3 DAY FROM range($2) t(i)`,
+    [new Date(FIXTURE_START).toISOString(), IN_FLIGHT_DEFAULT.largeFrom]);
+    const large = await perShipment();
+    expect(large.max).toBe(IN_FLIGHT_DEFAULT.large);
+    expect(large.rows.length).toBe((await perShipment(IN_FLIGHT_DEFAULT.large)).rows.length);
   });
 
   it('rolling lane statistics only count deliveries from earlier days', async () => {

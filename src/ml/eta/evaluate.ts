@@ -73,7 +73,7 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
   await initTf(deps.tfBackend ?? 'auto', deps.log);
   // Training examples are read column by column (no row objects); the test rows are few and used whole.
   const trainFrame = await queryEtaFeatureFrame(deps.warehouse, {
-    kind: 'training', from: opts.from, until: opts.splitAt, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42,
+    kind: 'training', from: opts.from, until: opts.splitAt, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment, seed: opts.seed ?? 42,
   });
   const testRows = await queryEtaFeatures(
     deps.warehouse,

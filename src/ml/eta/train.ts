@@ -50,7 +50,7 @@ export interface TrainEtaOptions {
   l2?: number;
   /** Examples per epoch at most (default MAX_EXAMPLES_PER_EPOCH); larger sets train on a fresh seeded subset each epoch. */
   maxExamplesPerEpoch?: number;
-  /** In-flight examples sampled per delivered shipment from its tracking events. */
+  /** In-flight examples sampled per delivered shipment from its tracking events (default: `IN_FLIGHT_DEFAULT`, by the number of delivered shipments). */
   inFlightPerShipment?: number;
   /** Nominal P10–P90 coverage. */
   coverage?: number;
@@ -331,7 +331,7 @@ export async function trainEta(deps: TrainEtaDeps, opts: TrainEtaOptions = {}): 
   const tFeatures = performance.now();
   const examples = await queryEtaFeatureFrame(
     deps.warehouse,
-    { kind: 'training', from: opts.from, until: opts.until, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment ?? 1, seed: opts.seed ?? 42 },
+    { kind: 'training', from: opts.from, until: opts.until, orderIds: opts.orderIds, inFlightPerShipment: opts.inFlightPerShipment, seed: opts.seed ?? 42 },
     TRAINING_UNUSED_COLUMNS,
   );
   const featureSeconds = (performance.now() - tFeatures) / 1000;
