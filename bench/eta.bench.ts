@@ -10,7 +10,8 @@
  *   so a 1M run does not pay the generation every time.
  * - SHIPCAST_ETA_BENCH_PARTS: comma-separated subset of `serving,predict,backtest` to run after
  *   training (default all).
- * - SHIPCAST_ETA_BENCH_EPOCHS: epoch cap of the timed training (default 6).
+ * - SHIPCAST_ETA_BENCH_EPOCHS: epoch cap of the timed training (default: the trainer's own, as
+ *   `shipcast train eta` runs it).
  * - SHIPCAST_ETA_BENCH_IN_FLIGHT: in-flight training examples per shipment of the synthetic
  *   backtest (the trainer's `inFlightPerShipment`; default: the trainer's own, `IN_FLIGHT_DEFAULT`).
  * - SHIPCAST_ETA_BENCH_SEED: training seed of the synthetic backtest (default 1), to see the seed's noise.
@@ -72,7 +73,7 @@ export default async function etaBench(): Promise<Record<string, unknown>> {
     const trainInFlight = process.env.SHIPCAST_ETA_BENCH_TRAIN_IN_FLIGHT;
     const trained = await trainEta(
       { warehouse: wh, modelsDir: path.join(dir, 'models'), log },
-      { seed: 1, epochs: Number(process.env.SHIPCAST_ETA_BENCH_EPOCHS ?? 6), inFlightPerShipment: trainInFlight === undefined ? undefined : Number(trainInFlight) },
+      { seed: 1, epochs: process.env.SHIPCAST_ETA_BENCH_EPOCHS === undefined ? undefined : Number(process.env.SHIPCAST_ETA_BENCH_EPOCHS), inFlightPerShipment: trainInFlight === undefined ? undefined : Number(trainInFlight) },
     );
     const trainSeconds = (performance.now() - t) / 1000;
     const trainCpuSeconds = cpuSeconds(cpu);

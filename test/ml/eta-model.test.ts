@@ -10,7 +10,7 @@ import { initTf } from '../../src/ml/backend.js';
 import { queryEtaFeatures, type RawEtaRow } from '../../src/features/eta/feature-sql.js';
 import { encodeRows, fitFeatureSpec } from '../../src/features/eta/feature-spec.js';
 import { buildEtaModel, predictDays, quantileHead } from '../../src/ml/eta/model.js';
-import { fitEtaModel } from '../../src/ml/eta/train.js';
+import { fitEtaModel, SUBSAMPLED_MAX_EPOCHS } from '../../src/ml/eta/train.js';
 import { frameFromRows, splitFrameByTime } from '../../src/features/eta/eta-frame.js';
 import { encodeFrame } from '../../src/features/eta/encode-columns.js';
 import { createFileModelStore } from '../../src/ml/registry/file-model-store.js';
@@ -93,6 +93,16 @@ describe('ETA model', () => {
     expect(full.timing.exampleEpochs).toBe(train.n * full.epochs);
     expect(capped.timing.exampleEpochs).toBe(100 * capped.epochs);
     for (const m of [full.model, capped.model]) m.dispose();
+  });
+
+  it('subsampled epochs are capped at SUBSAMPLED_MAX_EPOCHS by default', async () => {
+    const { train, val } = splitFrameByTime(frameFromRows(rows), 0.2);
+    // 40 examples per epoch: the validation loss keeps falling well past the cap.
+    const sub = await fitEtaModel(train, val, { seed: 5, refit: false, maxExamplesPerEpoch: 40 });
+    expect(sub.epochs).toBe(SUBSAMPLED_MAX_EPOCHS);
+    const longer = await fitEtaModel(train, val, { seed: 5, refit: false, maxExamplesPerEpoch: 40, epochs: SUBSAMPLED_MAX_EPOCHS + 4 });
+    expect(longer.epochs).toBeGreaterThan(SUBSAMPLED_MAX_EPOCHS);
+    for (const m of [sub.model, longer.model]) m.dispose();
   });
 });
 

@@ -37,7 +37,7 @@ export interface TrainEtaOptions {
   /** Only these orders' shipments are used, as examples and as rolling history (e.g. one Olist extract's). */
   orderIds?: readonly string[];
   seed?: number;
-  /** Maximum epochs; early stopping usually ends sooner. */
+  /** Maximum epochs; early stopping usually ends sooner (default `DEFAULT_MAX_EPOCHS`, `SUBSAMPLED_MAX_EPOCHS` on very large sets). */
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -101,6 +101,18 @@ export const LARGE_TRAINING_SET = 50_000;
  * (every bench and test size here) train exactly as before.
  */
 export const MAX_EXAMPLES_PER_EPOCH = 524_288;
+
+/** Default epoch cap; early stopping usually ends sooner. */
+export const DEFAULT_MAX_EPOCHS = 30;
+
+/**
+ * Default epoch cap when epochs are subsampled (more than `maxExamplesPerEpoch` training
+ * examples): 8 × 524,288 examples is about 1.4 passes over the 2.9M examples of 1M shipments and
+ * keeps their training within ~100 s on 2 cores with wasm. More epochs kept lowering the
+ * validation loss there (14 epochs: 0.1002 at the 6th → 0.0979), for the in-flight windows rather
+ * than the at-purchase ones (docs/ETA.md, "Speed"); `epochs` raises the cap.
+ */
+export const SUBSAMPLED_MAX_EPOCHS = 8;
 
 /** Feature-query columns training never reads; not fetching them saves decoding their strings. */
 const TRAINING_UNUSED_COLUMNS = ['order_id', 'promised_at', 'delivered_at', 'event_id', 'event_source'];
@@ -217,8 +229,8 @@ export async function fitEtaModel(
   let encodeSeconds = (performance.now() - t) / 1000;
   let epochSeconds = 0;
   let exampleEpochs = 0;
-  const epochs = opts.epochs ?? 30;
   const cap = opts.maxExamplesPerEpoch ?? MAX_EXAMPLES_PER_EPOCH;
+  const epochs = opts.epochs ?? (trEnc.n > cap ? SUBSAMPLED_MAX_EPOCHS : DEFAULT_MAX_EPOCHS);
   const batch = opts.batchSize ?? Math.max(64, Math.min(4096, 2 ** Math.round(Math.log2(trEnc.n / 40))));
   // Large sets: bigger steps and no weight penalty converge within a few epochs; small sets
   // (e.g. a 15k-order Olist extract) need the gentler, regularized default.
