@@ -102,6 +102,13 @@ export const LARGE_TRAINING_SET = 50_000;
  */
 export const MAX_EXAMPLES_PER_EPOCH = 524_288;
 
+/**
+ * Epochs without a better validation loss before training stops. With 3, Olist trainings ending
+ * in a period of drifting delivery times stopped at their 2nd epoch; 6 lowered the P50 MAE of
+ * the Olist pseudo-tests (4.847 → 4.779 d, 12 runs) and of the synthetic backtest (docs/ETA.md).
+ */
+export const EARLY_STOPPING_PATIENCE = 6;
+
 /** Default epoch cap; early stopping usually ends sooner. */
 export const DEFAULT_MAX_EPOCHS = 30;
 
@@ -245,7 +252,6 @@ export async function fitEtaModel(
   let best = Infinity;
   let bestEpoch = 0;
   let bestWeights: tf.Tensor[] | undefined;
-  const patience = 3;
   let ran = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     ran = epoch;
@@ -260,7 +266,7 @@ export async function fitEtaModel(
       bestEpoch = epoch;
       tf.dispose(bestWeights ?? []);
       bestWeights = model.getWeights().map((w) => w.clone());
-    } else if (epoch - bestEpoch >= patience) {
+    } else if (epoch - bestEpoch >= EARLY_STOPPING_PATIENCE) {
       break;
     }
   }
