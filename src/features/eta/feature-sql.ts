@@ -41,7 +41,8 @@ export interface EtaOrderScope {
  * `largeFrom` delivered shipments in the selection on, else `small`. A second example taught the
  * hand-off and later predictions more on 100k synthetic shipments (MAE over the irreducible error
  * 1.114 → 1.097, mean of 3 seeds) without hurting the at-purchase one, while on the ~11k training
- * orders of the Olist extract it cost at-purchase accuracy (docs/ETA.md, "In-flight examples").
+ * orders of the Olist extract it cost at-purchase accuracy (docs/ETA.md, "In-flight examples by
+ * training-set size").
  */
 export const IN_FLIGHT_DEFAULT = { largeFrom: 25_000, large: 2, small: 1 } as const;
 
@@ -50,7 +51,7 @@ export type EtaExampleSelection =
   /** Delivered shipments purchased in [from, until), at purchase; plus in-flight examples from their tracking events. */
   | ({
       kind: 'training'; from?: Date; until?: Date;
-      /** In-flight examples per delivered shipment; default `inFlightDefault` of the selection's size. */
+      /** In-flight examples per delivered shipment; default by the selection's size (`IN_FLIGHT_DEFAULT`). */
       inFlightPerShipment?: number;
       seed?: number;
     } & EtaOrderScope)
