@@ -1,10 +1,27 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { openWarehouse } from '../../src/warehouse/duckdb-warehouse.js';
+import type { Warehouse } from '../../src/warehouse/warehouse.js';
 
 /** A fresh temp directory for one test's input files. */
 export function tempDir(prefix = 'shipcast-load-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** An in-memory warehouse and a temp directory, opened before a file's tests and removed after them. */
+export function useWarehouseAndDir(): { wh: Warehouse; dir: string } {
+  const ctx = {} as { wh: Warehouse; dir: string };
+  beforeAll(async () => {
+    ctx.wh = await openWarehouse(':memory:');
+    ctx.dir = tempDir();
+  });
+  afterAll(async () => {
+    await ctx.wh.close();
+    fs.rmSync(ctx.dir, { recursive: true, force: true });
+  });
+  return ctx;
 }
 
 function cell(v: unknown): string {

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openWarehouse } from '../../src/warehouse/duckdb-warehouse.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { loadEntity } from '../../src/load/load-entity.js';
 import { ENTITY_NAMES, type EntityName } from '../../src/load/entities.js';
-import { tempDir, writeCsv } from './helpers.js';
+import { tempDir, useWarehouseAndDir, writeCsv } from './helpers.js';
 
 interface Reject { line: number; field: string; reason: string; raw: string; file: string }
 
@@ -79,16 +79,7 @@ const CASES: Record<EntityName, { good: Record<string, unknown>; bad: Record<str
 };
 
 describe('loadEntity', () => {
-  let wh: Warehouse;
-  let dir: string;
-  beforeAll(async () => {
-    wh = await openWarehouse(':memory:');
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await wh.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const ctx = useWarehouseAndDir();
 
   it('covers every canonical entity', () => {
     expect(Object.keys(CASES).sort()).toEqual([...ENTITY_NAMES].sort());
@@ -97,10 +88,10 @@ describe('loadEntity', () => {
   for (const entity of ENTITY_NAMES) {
     it(`loads good ${entity} rows and rejects a bad one with file, line, field and reason`, async () => {
       const c = CASES[entity];
-      const file = writeCsv(path.join(dir, `${entity}.csv`), [c.good, c.bad]);
-      const s = await loadEntity(wh, entity, file);
+      const file = writeCsv(path.join(ctx.dir, `${entity}.csv`), [c.good, c.bad]);
+      const s = await loadEntity(ctx.wh, entity, file);
       expect({ read: s.read, loaded: s.loaded, rejected: s.rejected }).toEqual({ read: 2, loaded: 1, rejected: 1 });
-      const [rej] = await rejectsOf(wh, entity);
+      const [rej] = await rejectsOf(ctx.wh, entity);
       expect(rej).toMatchObject({ file, line: 2, field: c.field });
       expect(rej.reason).toMatch(c.reason);
       expect(JSON.parse(rej.raw)).toMatchObject(Object.fromEntries(Object.entries(c.bad).map(([k, v]) => [k, String(v)])));
@@ -109,42 +100,42 @@ describe('loadEntity', () => {
   }
 
   it('casts types and applies column defaults', async () => {
-    const row = await wh.one<{ total: number; purchased_at: Date; currency: string }>('SELECT total, purchased_at, currency FROM orders WHERE order_id = $1', ['o1']);
+    const row = await ctx.wh.one<{ total: number; purchased_at: Date; currency: string }>('SELECT total, purchased_at, currency FROM orders WHERE order_id = $1', ['o1']);
     expect(row).toEqual({ total: 10.5, purchased_at: new Date('2024-01-01T10:00:00Z'), currency: 'USD' });
-    const d = await wh.one<{ ctx: string }>("SELECT context->>'late' AS ctx FROM nba_decisions WHERE decision_id = 'd1'");
+    const d = await ctx.wh.one<{ ctx: string }>("SELECT context->>'late' AS ctx FROM nba_decisions WHERE decision_id = 'd1'");
     expect(d?.ctx).toBe('true');
   });
 
   it('re-loading the same bytes is skipped; a changed file upserts on the key without duplicates', async () => {
-    const f = writeCsv(path.join(dir, 'te-a.csv'), [
+    const f = writeCsv(path.join(ctx.dir, 'te-a.csv'), [
       { source: 'x', event_id: '1', tracking_number: 'TA', status: 'in_transit', occurred_at: ts, received_at: ts },
       { source: 'x', event_id: '2', tracking_number: 'TA', status: 'out_for_delivery', occurred_at: ts, received_at: ts },
     ]);
-    expect((await loadEntity(wh, 'tracking_events', f)).inserted).toBe(2);
-    const again = await loadEntity(wh, 'tracking_events', f);
+    expect((await loadEntity(ctx.wh, 'tracking_events', f)).inserted).toBe(2);
+    const again = await loadEntity(ctx.wh, 'tracking_events', f);
     expect(again.skippedAsDuplicateFile).toEqual([f]);
     expect(again.loaded).toBe(0);
     writeCsv(f, [
       { source: 'x', event_id: '2', tracking_number: 'TA', status: 'delivered', occurred_at: ts, received_at: ts },
       { source: 'x', event_id: '3', tracking_number: 'TA', status: 'delivered', occurred_at: ts, received_at: ts },
     ]);
-    const changed = await loadEntity(wh, 'tracking_events', f);
+    const changed = await loadEntity(ctx.wh, 'tracking_events', f);
     expect({ inserted: changed.inserted, updated: changed.updated }).toEqual({ inserted: 1, updated: 1 });
-    const rows = await wh.all<{ event_id: string; status: string }>("SELECT event_id, status FROM tracking_events WHERE source = 'x' ORDER BY event_id");
+    const rows = await ctx.wh.all<{ event_id: string; status: string }>("SELECT event_id, status FROM tracking_events WHERE source = 'x' ORDER BY event_id");
     expect(rows).toEqual([{ event_id: '1', status: 'in_transit' }, { event_id: '2', status: 'delivered' }, { event_id: '3', status: 'delivered' }]);
   });
 
   it('rejects repeated keys within a file and UNIQUE values owned by another row', async () => {
     const base = { order_id: 'o9', carrier: 'ups', service_level: 'ground' };
-    const f = writeCsv(path.join(dir, 'ship-dups.csv'), [
+    const f = writeCsv(path.join(ctx.dir, 'ship-dups.csv'), [
       { ...base, shipment_id: 's10', tracking_number: 'T10' },
       { ...base, shipment_id: 's10', tracking_number: 'T11' },
       { ...base, shipment_id: 's12', tracking_number: 'T1' },
       { ...base, shipment_id: 's13', tracking_number: 'T10' },
     ]);
-    const s = await loadEntity(wh, 'shipments', f);
+    const s = await loadEntity(ctx.wh, 'shipments', f);
     expect({ loaded: s.loaded, rejected: s.rejected }).toEqual({ loaded: 1, rejected: 3 });
-    const rej = (await rejectsOf(wh, 'shipments')).filter((r) => r.file === f);
+    const rej = (await rejectsOf(ctx.wh, 'shipments')).filter((r) => r.file === f);
     expect(rej.map((r) => [r.line, r.field])).toEqual([[2, 'shipment_id'], [3, 'tracking_number'], [4, 'tracking_number']]);
     expect(rej[0].reason).toMatch(/duplicate key/);
     expect(rej[1].reason).toMatch(/another row of shipments/);
@@ -158,7 +149,7 @@ describe('loadEntity', () => {
       const before = await indexes();
       expect(before.length).toBeGreaterThan(0);
       const ev = (id: string, status = 'in_transit') => ({ source: 'bulk', event_id: id, tracking_number: 'TB', status, occurred_at: ts, received_at: ts });
-      const f = writeCsv(path.join(dir, 'bulk-events.csv'), [ev('1'), ev('2', 'teleported'), ev('3')]);
+      const f = writeCsv(path.join(ctx.dir, 'bulk-events.csv'), [ev('1'), ev('2', 'teleported'), ev('3')]);
       const s = await loadEntity(fresh, 'tracking_events', f);
       expect({ loaded: s.loaded, rejected: s.rejected, read: s.read }).toEqual({ loaded: 2, rejected: 1, read: 3 });
       expect((await rejectsOf(fresh, 'tracking_events')).map((r) => [r.line, r.field])).toEqual([[2, 'status']]);
@@ -167,7 +158,7 @@ describe('loadEntity', () => {
       expect((await fresh.all("SELECT event_id FROM tracking_events WHERE tracking_number = 'TB' ORDER BY 1")).length).toBe(2);
       await expect(fresh.run("INSERT INTO tracking_events (source, event_id, tracking_number, status, occurred_at, received_at) VALUES ('bulk', '1', 'TB', 'delivered', now(), now())")).rejects.toThrow(/[Dd]uplicate key/);
 
-      const dups = writeCsv(path.join(dir, 'bulk-dups.csv'), [ev('a'), ev('a', 'delivered')]);
+      const dups = writeCsv(path.join(ctx.dir, 'bulk-dups.csv'), [ev('a'), ev('a', 'delivered')]);
       await fresh.run('DELETE FROM tracking_events');
       const d = await loadEntity(fresh, 'tracking_events', dups);
       expect({ loaded: d.loaded, rejected: d.rejected }).toEqual({ loaded: 1, rejected: 1 });
@@ -178,19 +169,19 @@ describe('loadEntity', () => {
   });
 
   it('keeps lines the CSV reader cannot parse, with their physical line', async () => {
-    const f = path.join(dir, 'ragged.csv');
+    const f = path.join(ctx.dir, 'ragged.csv');
     fs.writeFileSync(f, `contact_id,channel,reason,created_at\nk5,chat,late,${ts}\nk6,chat\nk7,"email",other,${ts}\n`);
-    const s = await loadEntity(wh, 'support_contacts', f);
+    const s = await loadEntity(ctx.wh, 'support_contacts', f);
     expect({ read: s.read, loaded: s.loaded, rejected: s.rejected }).toEqual({ read: 3, loaded: 2, rejected: 1 });
-    const rej = (await rejectsOf(wh, 'support_contacts')).filter((r) => r.file === f);
+    const rej = (await rejectsOf(ctx.wh, 'support_contacts')).filter((r) => r.file === f);
     expect(rej).toHaveLength(1);
     expect(rej[0].line).toBe(3);
     expect(rej[0].reason).toMatch(/missing columns/);
   });
 
   it('fails the file, naming the field, when a required column is absent', async () => {
-    const f = writeCsv(path.join(dir, 'no-status.csv'), [{ order_id: 'o3', customer_id: 'c', purchased_at: ts }]);
-    await expect(loadEntity(wh, 'orders', f)).rejects.toMatchObject({ code: 'BAD_INPUT', field: 'orders.status' });
+    const f = writeCsv(path.join(ctx.dir, 'no-status.csv'), [{ order_id: 'o3', customer_id: 'c', purchased_at: ts }]);
+    await expect(loadEntity(ctx.wh, 'orders', f)).rejects.toMatchObject({ code: 'BAD_INPUT', field: 'orders.status' });
   });
 
   it('loads every file matching a glob', async () => {
@@ -198,57 +189,57 @@ describe('loadEntity', () => {
     writeCsv(path.join(g, 'a.csv'), [{ contact_id: 'g1', channel: 'email', reason: 'late', created_at: ts }]);
     writeCsv(path.join(g, 'b.csv'), [{ contact_id: 'g2', channel: 'phone', reason: 'billing', created_at: ts }]);
     fs.writeFileSync(path.join(g, 'ignored.txt.bak'), 'x');
-    const s = await loadEntity(wh, 'support_contacts', path.join(g, '*.csv'));
+    const s = await loadEntity(ctx.wh, 'support_contacts', path.join(g, '*.csv'));
     expect(s.files.map((f) => path.basename(f))).toEqual(['a.csv', 'b.csv']);
     expect(s.loaded).toBe(2);
-    await expect(loadEntity(wh, 'support_contacts', path.join(g, '*.parquet'))).rejects.toMatchObject({ field: 'file' });
+    await expect(loadEntity(ctx.wh, 'support_contacts', path.join(g, '*.parquet'))).rejects.toMatchObject({ field: 'file' });
   });
 
   it('reads NDJSON and JSON arrays, with record numbers and the raw object on rejects', async () => {
-    const nd = path.join(dir, 'events.ndjson');
+    const nd = path.join(ctx.dir, 'events.ndjson');
     fs.writeFileSync(nd, [
       { source: 'mailgun', event_id: 'j1', event: 'clicked', url: 'https://x', occurred_at: ts, received_at: ts },
       { source: 'mailgun', event_id: 'j2', event: 'clicked', occurred_at: 123, received_at: ts },
       { source: 'mailgun', event_id: 'j3', event: 'delivered', occurred_at: ts, received_at: ts },
     ].map((o) => JSON.stringify(o)).join('\n'));
-    const s = await loadEntity(wh, 'email_events', nd);
+    const s = await loadEntity(ctx.wh, 'email_events', nd);
     expect({ loaded: s.loaded, rejected: s.rejected }).toEqual({ loaded: 2, rejected: 1 });
-    const rej = (await rejectsOf(wh, 'email_events')).filter((r) => r.file === nd);
+    const rej = (await rejectsOf(ctx.wh, 'email_events')).filter((r) => r.file === nd);
     expect(rej[0]).toMatchObject({ line: 2, field: 'occurred_at' });
     expect(JSON.parse(rej[0].raw).event_id).toBe('j2');
 
-    const arr = path.join(dir, 'decisions.json');
+    const arr = path.join(ctx.dir, 'decisions.json');
     fs.writeFileSync(arr, JSON.stringify([
       { decision_id: 'd9', decided_at: ts, context: { late: true, days: 2 }, action: 'discount_10', propensity: 0.5, policy_version: 'v2' },
       { decision_id: 'd10', decided_at: ts, action: 'none', propensity: 0.5, policy_version: 'v2' },
     ]));
-    const a = await loadEntity(wh, 'nba_decisions', arr);
+    const a = await loadEntity(ctx.wh, 'nba_decisions', arr);
     expect({ loaded: a.loaded, rejected: a.rejected }).toEqual({ loaded: 1, rejected: 1 });
-    const d = await wh.one<{ days: string }>("SELECT context->>'days' AS days FROM nba_decisions WHERE decision_id = 'd9'");
+    const d = await ctx.wh.one<{ days: string }>("SELECT context->>'days' AS days FROM nba_decisions WHERE decision_id = 'd9'");
     expect(d?.days).toBe('2');
-    expect((await rejectsOf(wh, 'nba_decisions')).find((r) => r.file === arr)).toMatchObject({ line: 2, field: 'context', reason: 'missing required value' });
+    expect((await rejectsOf(ctx.wh, 'nba_decisions')).find((r) => r.file === arr)).toMatchObject({ line: 2, field: 'context', reason: 'missing required value' });
   });
 
   it('reads typed Parquet, validating values and reporting file row numbers', async () => {
-    const pq = path.join(dir, 'events.parquet');
-    await wh.run(`COPY (SELECT 'pq' AS source, 'p' || i AS event_id, 'TP' AS tracking_number,
+    const pq = path.join(ctx.dir, 'events.parquet');
+    await ctx.wh.run(`COPY (SELECT 'pq' AS source, 'p' || i AS event_id, 'TP' AS tracking_number,
         CASE WHEN i = 3 THEN 'teleported' ELSE 'in_transit' END AS status,
         TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_hours(i) AS occurred_at, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS received_at,
         CASE WHEN i = 4 THEN 123.0 ELSE 10.0 END AS lat, 'extra' AS unknown_col
       FROM range(5) r(i)) TO '${pq}' (FORMAT parquet)`);
-    const s = await loadEntity(wh, 'tracking_events', pq);
+    const s = await loadEntity(ctx.wh, 'tracking_events', pq);
     expect({ loaded: s.loaded, rejected: s.rejected }).toEqual({ loaded: 3, rejected: 2 });
     expect(s.perFile[0].ignoredColumns).toEqual(['unknown_col']);
-    const rej = (await rejectsOf(wh, 'tracking_events')).filter((r) => r.file === pq);
+    const rej = (await rejectsOf(ctx.wh, 'tracking_events')).filter((r) => r.file === pq);
     expect(rej.map((r) => [r.line, r.field, r.reason])).toEqual([[4, 'status', expect.stringMatching(/tracking status/)], [5, 'lat', 'must be <= 90']]);
-    const e = await wh.one<{ occurred_at: Date }>("SELECT occurred_at FROM tracking_events WHERE source = 'pq' AND event_id = 'p2'");
+    const e = await ctx.wh.one<{ occurred_at: Date }>("SELECT occurred_at FROM tracking_events WHERE source = 'pq' AND event_id = 'p2'");
     expect(e?.occurred_at.toISOString()).toBe('2024-01-01T02:00:00.000Z');
   });
 
   it('refuses unknown entities and formats', async () => {
-    await expect(loadEntity(wh, 'parcels' as EntityName, 'x.csv')).rejects.toMatchObject({ field: 'entity' });
-    const f = path.join(dir, 'data.xlsx');
+    await expect(loadEntity(ctx.wh, 'parcels' as EntityName, 'x.csv')).rejects.toMatchObject({ field: 'entity' });
+    const f = path.join(ctx.dir, 'data.xlsx');
     fs.writeFileSync(f, 'x');
-    await expect(loadEntity(wh, 'orders', f)).rejects.toMatchObject({ field: 'file' });
+    await expect(loadEntity(ctx.wh, 'orders', f)).rejects.toMatchObject({ field: 'file' });
   });
 });
