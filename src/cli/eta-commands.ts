@@ -9,7 +9,7 @@ import { withWarehouse, type CliRuntime, type CommandContext } from './runtime.j
 import { ValidationError } from '../errors.js';
 import { loadOlist } from '../load/olist/load-olist.js';
 import { findOlistFile, OLIST_FILES } from '../load/olist/olist-files.js';
-import { trainEta } from '../ml/eta/train.js';
+import { epochLabel, trainEta } from '../ml/eta/train.js';
 import { backtestEta, formatBacktest } from '../ml/eta/evaluate.js';
 import { createFileModelStore } from '../ml/registry/file-model-store.js';
 import { loadEtaBundle } from '../ml/eta/bundle.js';
@@ -103,21 +103,23 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
     .option('--until <YYYY-MM-DD>', 'train on shipments purchased before this day (default: all)')
     .option('--seed <n>', 'random seed', '42')
     .option('--epochs <n>', 'maximum epochs (early stopping usually ends sooner)')
+    .option('--members <n>', 'networks trained apart and averaged (default: 5 below 25,000 training examples, else 1)')
     .option('--no-online-calibration', 'keep the at-purchase window calibration fixed (no updates from outcomes after the training cutoff)')
     .option('--json', 'print the metrics as JSON')
-    .action(async (opts: CommonOpts & { until?: string; seed: string; epochs?: string; json?: boolean; onlineCalibration: boolean }) => {
+    .action(async (opts: CommonOpts & { until?: string; seed: string; epochs?: string; members?: string; json?: boolean; onlineCalibration: boolean }) => {
       const until = parseDay('until', opts.until);
       const seed = parseIntFlag('seed', opts.seed);
       const epochs = parseIntFlag('epochs', opts.epochs);
+      const members = parseIntFlag('members', opts.members);
       await withWarehouse(rt, { db: opts.db }, async (ctx) => {
         const orderIds = await maybeLoadOlist(rt, ctx, opts.olist);
         const untilAt = await dayStart(ctx, until, opts.tz, orderIds);
         const r = await trainEta(
           {
             warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
-            onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
+            onEpoch: (e) => rt.err(`${epochLabel(e)}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
           },
-          { until: untilAt, seed, epochs, orderIds, adaptiveRate: opts.onlineCalibration ? undefined : 0 },
+          { until: untilAt, seed, epochs, members, orderIds, adaptiveRate: opts.onlineCalibration ? undefined : 0 },
         );
         if (opts.json) {
           rt.out(JSON.stringify({ version: r.version, metrics: r.metrics }));
@@ -125,7 +127,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
         }
         const v = r.metrics.validation;
         rt.out(`registered and activated eta model ${r.version} (${ctx.config.modelsDir})`);
-        rt.out(`rows: ${r.metrics.rows.train} train, ${r.metrics.rows.validation} validation; best epoch ${r.metrics.bestEpoch}/${r.metrics.epochs}; ${r.metrics.seconds} s on ${r.metrics.backend}`);
+        rt.out(`rows: ${r.metrics.rows.train} train, ${r.metrics.rows.validation} validation; best epoch ${r.metrics.members.map((m) => `${m.bestEpoch}/${m.epochs}`).join(', ')}; ${r.metrics.seconds} s on ${r.metrics.backend}`);
         rt.out(`validation (most recent ${r.metrics.rows.validation} examples, at purchase): MAE ${v.mae.toFixed(2)} d, median AE ${v.medianAe.toFixed(2)} d, pinball ${v.pinball.toFixed(3)}, P10-P90 coverage ${(v.coverage * 100).toFixed(1)}%, mean width ${v.meanWidth.toFixed(2)} d, late vs P90 ${(v.lateRate * 100).toFixed(1)}%`);
         if (r.metrics.validationInFlight) {
           const f = r.metrics.validationInFlight;
@@ -184,15 +186,17 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
     .option('--at <moment>', 'predict at `purchase` or at carrier `handoff` (then figures are remaining days)', 'purchase')
     .option('--seed <n>', 'random seed', '42')
     .option('--epochs <n>', 'maximum epochs')
+    .option('--members <n>', 'networks trained apart and averaged (default: 5 below 25,000 training examples, else 1)')
     .option('--no-online-calibration', 'keep the at-purchase calibration fixed over the test period (no updates from outcomes)')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: CommonOpts & { split?: string; until?: string; at: string; seed: string; epochs?: string; json?: boolean; onlineCalibration: boolean }) => {
+    .action(async (opts: CommonOpts & { split?: string; until?: string; at: string; seed: string; epochs?: string; members?: string; json?: boolean; onlineCalibration: boolean }) => {
       if (opts.at !== 'purchase' && opts.at !== 'handoff') throw new ValidationError('at', `expected purchase or handoff, got "${opts.at}"`);
       const moment = opts.at;
       const split = parseDay('split', opts.split);
       const until = parseDay('until', opts.until);
       const seed = parseIntFlag('seed', opts.seed);
       const epochs = parseIntFlag('epochs', opts.epochs);
+      const members = parseIntFlag('members', opts.members);
       await withWarehouse(rt, { db: opts.db }, async (ctx) => {
         const orderIds = await maybeLoadOlist(rt, ctx, opts.olist);
         let splitAt = await dayStart(ctx, split, opts.tz, orderIds);
@@ -209,9 +213,9 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
         const report = await backtestEta(
           {
             warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
-            onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
+            onEpoch: (e) => rt.err(`${epochLabel(e)}  train pinball ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`),
           },
-          { splitAt, testUntil, seed, epochs, moment, orderIds, adaptiveRate: opts.onlineCalibration ? undefined : 0 },
+          { splitAt, testUntil, seed, epochs, members, moment, orderIds, adaptiveRate: opts.onlineCalibration ? undefined : 0 },
         );
         if (opts.json) rt.out(JSON.stringify(report));
         else for (const l of formatBacktest(report)) rt.out(l);

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { openWarehouse } from '../warehouse/duckdb-warehouse.js';
 import { generateSample } from '../synth/generate.js';
-import { trainEta } from '../ml/eta/train.js';
+import { epochLabel, trainEta } from '../ml/eta/train.js';
 import { createFileModelStore } from '../ml/registry/file-model-store.js';
 import { createApiKeyStore } from '../auth/api-keys.js';
 import { createApp } from '../app.js';
@@ -65,7 +65,7 @@ async function ensureEtaModel(rt: CliRuntime, config: Config, wh: Warehouse, log
   const r = await trainEta(
     {
       warehouse: wh, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend,
-      onEpoch: (e) => rt.err(`      epoch ${e.epoch}/${e.epochs}  validation pinball ${e.valLoss.toFixed(4)}`),
+      onEpoch: (e) => rt.err(`      ${epochLabel(e)}  validation pinball ${e.valLoss.toFixed(4)}`),
     },
     { seed: config.seed, epochs: config.etaEpochs },
   );

@@ -23,9 +23,10 @@ describe('shipcast train/predict/eval eta', () => {
 
   it('trains, activates, predicts to CSV and backtests', async () => {
     const train = captureRuntime(env);
-    expect(await runCli(['train', 'eta', '--db', db, '--until', '2024-03-20', '--epochs', '3'], train), train.stderr.join('\n')).toBe(0);
+    expect(await runCli(['train', 'eta', '--db', db, '--until', '2024-03-20', '--epochs', '3', '--members', '2'], train), train.stderr.join('\n')).toBe(0);
     expect(train.stdout.join('\n')).toMatch(/registered and activated eta model (\S+)/);
-    expect(train.stderr.some((l) => l.startsWith('epoch 1/3'))).toBe(true);
+    for (const m of [1, 2]) expect(train.stderr.some((l) => l.startsWith(`member ${m}/2 epoch 1/3`))).toBe(true);
+    expect(train.stdout.join('\n')).toMatch(/best epoch \d\/\d, \d\/\d;/);
     const version = /activated eta model (\S+)/.exec(train.stdout.join('\n'))![1];
     expect(fs.readFileSync(path.join(dir, 'models', 'eta', 'active'), 'utf8').trim()).toBe(version);
 
@@ -52,5 +53,11 @@ describe('shipcast train/predict/eval eta', () => {
     const rt = captureRuntime(env);
     expect(await runCli(['train', 'eta', '--db', db, '--until', '2024-13-40'], rt)).toBe(1);
     expect(rt.stderr.join('\n')).toMatch(/BAD_INPUT.*until/);
+  });
+
+  it('rejects an ensemble of no members, naming the flag', async () => {
+    const rt = captureRuntime(env);
+    expect(await runCli(['eval', 'eta', '--db', db, '--split', '2024-03-10', '--members', '0'], rt)).toBe(1);
+    expect(rt.stderr.join('\n')).toMatch(/BAD_INPUT.*members/);
   });
 });

@@ -9,8 +9,8 @@ import { silentLogger } from '../../src/log.js';
 import { initTf } from '../../src/ml/backend.js';
 import { queryEtaFeatures, type RawEtaRow } from '../../src/features/eta/feature-sql.js';
 import { encodeRows, fitFeatureSpec } from '../../src/features/eta/feature-spec.js';
-import { buildEtaModel, predictDays, quantileHead } from '../../src/ml/eta/model.js';
-import { fitEtaModel, SUBSAMPLED_MAX_EPOCHS } from '../../src/ml/eta/train.js';
+import { buildEtaModel, inputTensors, predictDays, quantileHead } from '../../src/ml/eta/model.js';
+import { defaultMembers, ENSEMBLE_DEFAULT, fitEtaModel, memberSeed, SUBSAMPLED_MAX_EPOCHS } from '../../src/ml/eta/train.js';
 import { frameFromRows, splitFrameByTime } from '../../src/features/eta/eta-frame.js';
 import { encodeFrame } from '../../src/features/eta/encode-columns.js';
 import { createFileModelStore } from '../../src/ml/registry/file-model-store.js';
@@ -56,9 +56,9 @@ describe('ETA model', () => {
 
   it('a tiny fit learns, is deterministic per seed, and round-trips exactly through the registry', async () => {
     const { train, val } = splitFrameByTime(frameFromRows(rows), 0.2);
-    const a = await fitEtaModel(train, val, { seed: 5, epochs: 4, refit: false });
-    const b = await fitEtaModel(train, val, { seed: 5, epochs: 4, refit: false });
-    const c = await fitEtaModel(train, val, { seed: 6, epochs: 4, refit: false });
+    const a = await fitEtaModel(train, val, { seed: 5, epochs: 4, refit: false, members: 1 });
+    const b = await fitEtaModel(train, val, { seed: 5, epochs: 4, refit: false, members: 1 });
+    const c = await fitEtaModel(train, val, { seed: 6, epochs: 4, refit: false, members: 1 });
     const w = (m: tf.LayersModel) => m.getWeights().map((t) => Array.from(t.dataSync()));
     expect(w(a.model)).toEqual(w(b.model));
     expect(w(a.model)).not.toEqual(w(c.model));
@@ -86,10 +86,49 @@ describe('ETA model', () => {
     for (const m of [a.model, b.model, c.model, loaded.model]) m.dispose();
   });
 
+  it('ensemble members train apart (own seed, own early stopping) and are saved as the towers of one model', async () => {
+    const { train, val } = splitFrameByTime(frameFromRows(rows), 0.2);
+    const pair = await fitEtaModel(train, val, { seed: 5, epochs: 6, members: 2 });
+    const a = await fitEtaModel(train, val, { seed: 5, epochs: 6, members: 1 });
+    const b = await fitEtaModel(train, val, { seed: memberSeed(5, 1), epochs: 6, members: 1 });
+    expect(pair.model.outputs[0].shape).toEqual([null, 6]);
+    expect(pair.memberEpochs).toEqual([a, b].map((f) => ({ bestEpoch: f.bestEpoch, epochs: f.epochs })));
+    const enc = encodeFrame(val, pair.spec);
+    const raw = (m: tf.LayersModel) => tf.tidy(() => Array.from((m.predict(inputTensors(enc, pair.spec)) as tf.Tensor).dataSync()));
+    const [rp, ra, rb] = [raw(pair.model), raw(a.model), raw(b.model)];
+    // Tower k of the stacked model is member k, refit included.
+    for (let i = 0; i < enc.n; i++) {
+      for (let q = 0; q < 3; q++) {
+        expect(rp[i * 6 + q]).toBeCloseTo(ra[i * 3 + q], 5);
+        expect(rp[i * 6 + 3 + q]).toBeCloseTo(rb[i * 3 + q], 5);
+      }
+    }
+    // Calibration sees the members' (early-stopped) validation predictions averaged: between theirs.
+    for (let i = 0; i < pair.valPred.length; i++) {
+      expect(pair.valPred[i]).toBeGreaterThanOrEqual(Math.min(a.valPred[i], b.valPred[i]) - 1e-4);
+      expect(pair.valPred[i]).toBeLessThanOrEqual(Math.max(a.valPred[i], b.valPred[i]) + 1e-4);
+    }
+    expect(Array.from(pair.valPred)).not.toEqual(Array.from(a.valPred));
+
+    const store = createFileModelStore(tmp);
+    await store.register({ kind: 'eta', version: 'pair', createdAt: new Date().toISOString(), dataFingerprint: 'p' }, { mae: 1 }, (dir) =>
+      writeEtaBundle(dir, { model: pair.model, spec: pair.spec, calibration: pair.calibration }),
+    );
+    await store.activate('eta', 'pair');
+    const loaded = await loadEtaBundle(store);
+    expect(Array.from(predictDays(loaded.model, enc, loaded.spec))).toEqual(Array.from(predictDays(pair.model, enc, pair.spec)));
+    for (const m of [pair.model, a.model, b.model, loaded.model]) m.dispose();
+  });
+
+  it('trains several members only on small training sets', () => {
+    expect(defaultMembers(ENSEMBLE_DEFAULT.smallBelow - 1)).toBe(ENSEMBLE_DEFAULT.small);
+    expect(defaultMembers(ENSEMBLE_DEFAULT.smallBelow)).toBe(1);
+  });
+
   it('caps the examples of an epoch at maxExamplesPerEpoch (a fresh subset each epoch)', async () => {
     const { train, val } = splitFrameByTime(frameFromRows(rows), 0.2);
-    const full = await fitEtaModel(train, val, { seed: 5, epochs: 2, refit: false });
-    const capped = await fitEtaModel(train, val, { seed: 5, epochs: 2, refit: false, maxExamplesPerEpoch: 100 });
+    const full = await fitEtaModel(train, val, { seed: 5, epochs: 2, refit: false, members: 1 });
+    const capped = await fitEtaModel(train, val, { seed: 5, epochs: 2, refit: false, maxExamplesPerEpoch: 100, members: 1 });
     expect(full.timing.exampleEpochs).toBe(train.n * full.epochs);
     expect(capped.timing.exampleEpochs).toBe(100 * capped.epochs);
     for (const m of [full.model, capped.model]) m.dispose();
@@ -98,9 +137,9 @@ describe('ETA model', () => {
   it('subsampled epochs are capped at SUBSAMPLED_MAX_EPOCHS by default', async () => {
     const { train, val } = splitFrameByTime(frameFromRows(rows), 0.2);
     // 40 examples per epoch: the validation loss keeps falling well past the cap.
-    const sub = await fitEtaModel(train, val, { seed: 5, refit: false, maxExamplesPerEpoch: 40 });
+    const sub = await fitEtaModel(train, val, { seed: 5, refit: false, maxExamplesPerEpoch: 40, members: 1 });
     expect(sub.epochs).toBe(SUBSAMPLED_MAX_EPOCHS);
-    const longer = await fitEtaModel(train, val, { seed: 5, refit: false, maxExamplesPerEpoch: 40, epochs: SUBSAMPLED_MAX_EPOCHS + 4 });
+    const longer = await fitEtaModel(train, val, { seed: 5, refit: false, maxExamplesPerEpoch: 40, epochs: SUBSAMPLED_MAX_EPOCHS + 4, members: 1 });
     expect(longer.epochs).toBeGreaterThan(SUBSAMPLED_MAX_EPOCHS);
     for (const m of [sub.model, longer.model]) m.dispose();
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWarehouse } from '../../src/warehouse/duckdb-warehouse.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { silentLogger } from '../../src/log.js';
-import { trainEta } from '../../src/ml/eta/train.js';
+import { ENSEMBLE_DEFAULT, trainEta } from '../../src/ml/eta/train.js';
 import { createEtaPredictor } from '../../src/ml/eta/predictor.js';
 import { backtestEta } from '../../src/ml/eta/evaluate.js';
 import type { EtaPredictor } from '../../src/domain/eta.js';
@@ -33,6 +33,8 @@ describe('ETA training and serving on the planted fixture', () => {
     const r = await trainEta({ warehouse: wh, modelsDir, log }, { seed: 3, epochs: 10, batchSize: 128, learningRate: 0.003, inFlightPerShipment: 3 });
     expect(r.metrics.validation.n).toBeGreaterThan(100);
     expect(r.metrics.validation.coverage).toBeGreaterThan(0.7);
+    // A small training set: the default ensemble, served below as one model.
+    expect(r.metrics.members).toHaveLength(ENSEMBLE_DEFAULT.small);
     expect(fs.readFileSync(path.join(modelsDir, 'eta', 'active'), 'utf8').trim()).toBe(r.version);
     predictor = await createEtaPredictor({ warehouse: wh, modelsDir, log });
     expect(predictor.activeVersion()).toBe(r.version);
@@ -105,7 +107,7 @@ describe('ETA training and serving on the planted fixture', () => {
 
   it('recovers the planted slow lane and calibrates P10–P90 on a later period', async () => {
     const splitAt = new Date(FIXTURE_START + 110 * DAY);
-    const report = await backtestEta({ warehouse: wh, modelsDir, log }, { splitAt, seed: 4, epochs: 10, batchSize: 128, learningRate: 0.003, topLanes: 6 });
+    const report = await backtestEta({ warehouse: wh, modelsDir, log }, { splitAt, seed: 4, epochs: 10, members: 1, batchSize: 128, learningRate: 0.003, topLanes: 6 });
     expect(report.rows.test).toBeGreaterThan(200);
     const lanes = new Map(report.perLane.map((l) => [l.lane, l]));
     expect(lanes.has(SLOW_LANE)).toBe(true);

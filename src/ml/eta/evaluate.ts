@@ -46,7 +46,8 @@ export interface EtaBacktestReport {
   baselines: { promise: WindowMetrics; laneMedian: WindowMetrics };
   perLane: { lane: string; model: WindowMetrics; promise: WindowMetrics; laneMedian: WindowMetrics }[];
   perCarrier: { carrier: string; model: WindowMetrics; promise: WindowMetrics; laneMedian: WindowMetrics }[];
-  training: { bestEpoch: number; epochs: number; seconds: number };
+  /** Best and last epoch of the first member, of every member, and the time taken. */
+  training: { bestEpoch: number; epochs: number; members: { bestEpoch: number; epochs: number }[]; seconds: number };
   /** The online updates of the at-purchase tails over the test period (absent at hand-off or when off). */
   adaptive?: { gamma: number; shipments: number; outcomes: number; finalMissLevels: { lower: number; upper: number } };
   predictions?: EtaTestPrediction[];
@@ -144,7 +145,7 @@ export async function backtestEta(deps: TrainEtaDeps, opts: EtaBacktestOptions):
     baselines: { promise: all.promise, laneMedian: all.laneMedian },
     perLane,
     perCarrier,
-    training: { bestEpoch: fit.bestEpoch, epochs: fit.epochs, seconds: Math.round((performance.now() - t0) / 100) / 10 },
+    training: { bestEpoch: fit.bestEpoch, epochs: fit.epochs, members: fit.memberEpochs, seconds: Math.round((performance.now() - t0) / 100) / 10 },
     adaptive:
       replay && fit.calibration.adaptive
         ? { gamma: fit.calibration.adaptive.gamma, shipments: replay.n, outcomes: replay.levels.updates, finalMissLevels: { lower: replay.levels.lower, upper: replay.levels.upper } }

@@ -1,8 +1,8 @@
 /**
  * The ETA network: embeddings for categoricals, concatenated with the standardized numerics, two
  * dense layers, and three raw outputs turned into non-crossing quantiles of the residual over the
- * baseline: P50 = r0, P10 = r0 − softplus(r1), P90 = r0 + softplus(r2); a few such towers are
- * trained side by side and averaged.
+ * baseline: P50 = r0, P10 = r0 − softplus(r1), P90 = r0 + softplus(r2). An ensemble's members,
+ * trained apart, are saved as the towers of one such model and averaged.
  *
  * The quantile head is applied outside the saved graph (in `quantileHead`), so `model.json` holds
  * only standard layers and loads in any tfjs runtime without custom classes.
@@ -16,7 +16,7 @@ export const QUANTILES = [0.1, 0.5, 0.9] as const;
 export interface EtaModelOptions {
   seed: number;
   hidden?: [number, number];
-  /** Independent networks averaged in one graph (default 1). */
+  /** Networks side by side in one graph, averaged (default 1; `stackTowers` fills them with trained members). */
   towers?: number;
   /** L2 penalty on embeddings and dense kernels (default 1e-4). */
   l2?: number;
@@ -28,9 +28,8 @@ function embeddingDim(vocabularySize: number): number {
 
 /**
  * Builds an untrained model for a feature spec: `towers` independent networks side by side in
- * one graph (a seed ensemble; each tower has its own embeddings and dense layers and is trained
- * on its own loss), outputting [N, 3 × towers] raw values. Weights are seeded, so builds are
- * reproducible.
+ * one graph (each tower has its own embeddings and dense layers), outputting [N, 3 × towers] raw
+ * values. Weights are seeded, so builds are reproducible.
  */
 export function buildEtaModel(spec: EtaFeatureSpec, opts: EtaModelOptions): tf.LayersModel {
   const [h1, h2] = opts.hidden ?? [64, 32];
@@ -65,6 +64,24 @@ export function buildEtaModel(spec: EtaFeatureSpec, opts: EtaModelOptions): tf.L
   }
   const out = towers === 1 ? outs[0] : (tf.layers.concatenate({ name: 'raw_quantiles' }).apply(outs) as tf.SymbolicTensor);
   return tf.model({ inputs: [numericIn, ...catIns], outputs: out, name: 'eta' });
+}
+
+/**
+ * One model whose towers are `members` (single-tower models of the same spec and sizes, trained
+ * apart): the saved graph stays one standard `model.json`, and the quantile head averages the
+ * members. The members are disposed; a single member is returned as it is.
+ */
+export function stackTowers(spec: EtaFeatureSpec, members: tf.LayersModel[], hidden?: [number, number]): tf.LayersModel {
+  if (members.length === 1) return members[0];
+  const stacked = buildEtaModel(spec, { seed: 0, hidden, towers: members.length, l2: 0 });
+  members.forEach((m, k) => {
+    for (const layer of m.layers) {
+      if (layer.countParams() === 0) continue;
+      stacked.getLayer(layer.name.replace(/^t0_/, `t${k}_`)).setWeights(layer.getWeights());
+    }
+    m.dispose();
+  });
+  return stacked;
 }
 
 function towerQuantiles(raw: tf.Tensor2D): tf.Tensor2D[] {
