@@ -15,6 +15,7 @@
  * - SHIPCAST_ETA_BENCH_IN_FLIGHT: in-flight training examples per shipment of the synthetic
  *   backtest (the trainer's `inFlightPerShipment`; default: the trainer's own, `IN_FLIGHT_DEFAULT`).
  * - SHIPCAST_ETA_BENCH_SEED: training seed of the synthetic backtest (default 1), to see the seed's noise.
+ * - SHIPCAST_ETA_BENCH_MEMBERS: ensemble members of the synthetic backtest (default: the trainer's own).
  * - SHIPCAST_ETA_BENCH_TRAIN_IN_FLIGHT: the same for the timed training (default: the trainer's own),
  *   to time what a larger default would cost.
  */
@@ -193,7 +194,10 @@ async function syntheticBacktest(wh: Warehouse, modelsDir: string) {
   const report = await backtestEta(
     { warehouse: wh, modelsDir, log: silentLogger() },
     // The product's own epoch cap (early stopping usually ends sooner); a cap of 15 stopped some runs early.
-    { splitAt: new Date(split!.d), seed: Number(process.env.SHIPCAST_ETA_BENCH_SEED ?? 1), keepPredictions: true, moment: 'handoff', inFlightPerShipment },
+    {
+      splitAt: new Date(split!.d), seed: Number(process.env.SHIPCAST_ETA_BENCH_SEED ?? 1), keepPredictions: true, moment: 'handoff', inFlightPerShipment,
+      members: process.env.SHIPCAST_ETA_BENCH_MEMBERS ? Number(process.env.SHIPCAST_ETA_BENCH_MEMBERS) : undefined,
+    },
   );
   // The truth's irreducible error treats a planted disruption hold as known; at hand-off it is at
   // best partly knowable (a parcel handed off before its disruption starts cannot know it), so

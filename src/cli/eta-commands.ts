@@ -103,7 +103,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
     .option('--until <YYYY-MM-DD>', 'train on shipments purchased before this day (default: all)')
     .option('--seed <n>', 'random seed', '42')
     .option('--epochs <n>', 'maximum epochs (early stopping usually ends sooner)')
-    .option('--members <n>', 'networks trained apart and averaged (default: 5 below 25,000 training examples, else 1)')
+    .option('--members <n>', 'networks trained apart and averaged (default: 5 below 25,000 training examples, 2 below 200,000, else 1)')
     .option('--no-online-calibration', 'keep the at-purchase window calibration fixed (no updates from outcomes after the training cutoff)')
     .option('--json', 'print the metrics as JSON')
     .action(async (opts: CommonOpts & { until?: string; seed: string; epochs?: string; members?: string; json?: boolean; onlineCalibration: boolean }) => {
@@ -186,7 +186,7 @@ export function registerEtaCommands(program: Command, rt: CliRuntime): void {
     .option('--at <moment>', 'predict at `purchase` or at carrier `handoff` (then figures are remaining days)', 'purchase')
     .option('--seed <n>', 'random seed', '42')
     .option('--epochs <n>', 'maximum epochs')
-    .option('--members <n>', 'networks trained apart and averaged (default: 5 below 25,000 training examples, else 1)')
+    .option('--members <n>', 'networks trained apart and averaged (default: 5 below 25,000 training examples, 2 below 200,000, else 1)')
     .option('--no-online-calibration', 'keep the at-purchase calibration fixed over the test period (no updates from outcomes)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: CommonOpts & { split?: string; until?: string; at: string; seed: string; epochs?: string; members?: string; json?: boolean; onlineCalibration: boolean }) => {

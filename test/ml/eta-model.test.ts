@@ -120,9 +120,13 @@ describe('ETA model', () => {
     for (const m of [pair.model, a.model, b.model, loaded.model]) m.dispose();
   });
 
-  it('trains several members only on small training sets', () => {
-    expect(defaultMembers(ENSEMBLE_DEFAULT.smallBelow - 1)).toBe(ENSEMBLE_DEFAULT.small);
-    expect(defaultMembers(ENSEMBLE_DEFAULT.smallBelow)).toBe(1);
+  it('trains more members the smaller the training set', () => {
+    const [small, mid] = ENSEMBLE_DEFAULT;
+    expect(defaultMembers(small.below - 1)).toBe(5);
+    expect(defaultMembers(small.below)).toBe(2);
+    expect(defaultMembers(mid.below - 1)).toBe(2);
+    expect(defaultMembers(mid.below)).toBe(1);
+    expect(defaultMembers(2_900_000)).toBe(1);
   });
 
   it('caps the examples of an epoch at maxExamplesPerEpoch (a fresh subset each epoch)', async () => {

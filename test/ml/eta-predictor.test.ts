@@ -34,7 +34,7 @@ describe('ETA training and serving on the planted fixture', () => {
     expect(r.metrics.validation.n).toBeGreaterThan(100);
     expect(r.metrics.validation.coverage).toBeGreaterThan(0.7);
     // A small training set: the default ensemble, served below as one model.
-    expect(r.metrics.members).toHaveLength(ENSEMBLE_DEFAULT.small);
+    expect(r.metrics.members).toHaveLength(ENSEMBLE_DEFAULT[0].members);
     expect(fs.readFileSync(path.join(modelsDir, 'eta', 'active'), 'utf8').trim()).toBe(r.version);
     predictor = await createEtaPredictor({ warehouse: wh, modelsDir, log });
     expect(predictor.activeVersion()).toBe(r.version);

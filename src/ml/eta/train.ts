@@ -130,18 +130,26 @@ export const MAX_EXAMPLES_PER_EPOCH = 524_288;
 export const EARLY_STOPPING_PATIENCE = 6;
 
 /**
- * Default ensemble: training sets with fewer than `smallBelow` examples train `small` members.
- * A small extract's single network depends on its seed (Olist split 2018-06-01, seeds 1–5 and
- * 7, 42: P50 MAE 3.23–3.43 d); five members averaged lowered the mean P50 MAE of the 12 Olist
- * pseudo-tests (4.779 → 4.728 d; lower in 11 of them) at 5× a training of ~8 s. Larger sets vary
- * less by seed and their training time matters (`npm start`: 33k examples, ~30 s per network), so
- * they train one.
+ * Default ensemble size by training examples (after the validation slice is held out): the
+ * first tier whose `below` exceeds the count, else one network.
+ * - Below 25,000 (a 15k-order Olist extract: 20k), five. A small extract's single network
+ *   depends on its seed (Olist split 2018-06-01, seeds 1–5, 7, 42: P50 MAE 3.23–3.43 d); five
+ *   lowered the mean P50 MAE of the 12 Olist pseudo-tests (4.779 → 4.728 d; lower in 11) at 5× a
+ *   training of ~8 s.
+ * - Below 200,000 (`npm start`'s 33k; the 100k synthetic backtest's ~185k), two: MAE over the
+ *   irreducible error 1.085 / 1.100 / 1.097 → 1.078 / 1.082 / 1.087 (seeds 1 / 2 / 3) at twice
+ *   the training time (55 → 110 s on that backtest, 25 → ~50 s at `npm start`).
+ * - From 200,000 on (100k shipments trained on whole: ~247k; 1M: 2.5M), one: a second network
+ *   would take training past about two minutes on 2 cores, and at 1M past the 120 s allowed.
  */
-export const ENSEMBLE_DEFAULT = { smallBelow: 25_000, small: 5 } as const;
+export const ENSEMBLE_DEFAULT = [
+  { below: 25_000, members: 5 },
+  { below: 200_000, members: 2 },
+] as const;
 
 /** The default number of ensemble members for a training set of `trainExamples` examples. */
 export function defaultMembers(trainExamples: number): number {
-  return trainExamples < ENSEMBLE_DEFAULT.smallBelow ? ENSEMBLE_DEFAULT.small : 1;
+  return ENSEMBLE_DEFAULT.find((t) => trainExamples < t.below)?.members ?? 1;
 }
 
 /** Default epoch cap; early stopping usually ends sooner. */
