@@ -10,7 +10,7 @@ import type { Logger } from '../../log.js';
 import type { EncodedEta, EtaFeatureSpec } from '../../features/eta/feature-spec.js';
 import { asFrame, queryEtaFeatureFrame, splitFrameByTime, type EtaExamples, type EtaFrame } from '../../features/eta/eta-frame.js';
 import { concatEncoded, encodeFrame, fitFeatureSpecFrame, residualTargets } from '../../features/eta/encode-columns.js';
-import { buildEtaModel, inputTensors, pinballLoss, predictDays, stackTowers } from './model.js';
+import { buildEtaModel, inputTensors, pinballLoss, predictDays, QUANTILES, stackTowers } from './model.js';
 import { applyCalibration, fitTailAdjustment, MIN_STAGE_ROWS, tailScores, type EtaCalibration, type TailAdjustment } from './calibration.js';
 import { DEFAULT_ACI_RATE, summarizeScores, type AdaptiveCalibration } from './adaptive-calibration.js';
 import { windowMetrics, type WindowMetrics } from './metrics.js';
@@ -203,7 +203,11 @@ export function fingerprintExamples(frame: EtaFrame): string {
   return h.digest('hex');
 }
 
-function valLoss(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, width: number, batch: number): number {
+/** Targets per example: the residual tiled to the width of one network's output (tfjs wants matching shapes). */
+const TARGET_WIDTH = QUANTILES.length;
+
+function valLoss(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, batch: number): number {
+  const width = TARGET_WIDTH;
   let total = 0;
   for (let s = 0; s < enc.n; s += batch) {
     const e = Math.min(enc.n, s + batch);
@@ -221,8 +225,9 @@ function valLoss(model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y
  * random subset, so early stopping checks in time and the cost per epoch stays bounded.
  */
 async function runEpoch(
-  model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, width: number, batch: number, rand: () => number, cap: number,
+  model: tf.LayersModel, enc: EncodedEta, spec: EtaFeatureSpec, y: Float32Array, batch: number, rand: () => number, cap: number,
 ): Promise<{ loss: number; examples: number }> {
+  const width = TARGET_WIDTH;
   const order = shuffled(enc.n, rand);
   const n = Math.min(enc.n, cap);
   let sum = 0;
@@ -280,8 +285,8 @@ export async function fitEtaModel(
   const spec = fitFeatureSpecFrame(train);
   const trEnc = encodeFrame(train, spec);
   const vaEnc = encodeFrame(val, spec);
-  const yTr = residualTargets(train, trEnc, spec, 3);
-  const yVa = residualTargets(val, vaEnc, spec, 3);
+  const yTr = residualTargets(train, trEnc, spec, TARGET_WIDTH);
+  const yVa = residualTargets(val, vaEnc, spec, TARGET_WIDTH);
   let encodeSeconds = (performance.now() - t) / 1000;
   let epochSeconds = 0;
   let exampleEpochs = 0;
@@ -310,10 +315,10 @@ export async function fitEtaModel(
     for (let epoch = 1; epoch <= epochs; epoch++) {
       ran = epoch;
       t = performance.now();
-      const { loss: trainLoss, examples } = await runEpoch(model, trEnc, spec, yTr, 3, batch, rand, cap);
+      const { loss: trainLoss, examples } = await runEpoch(model, trEnc, spec, yTr, batch, rand, cap);
       epochSeconds += (performance.now() - t) / 1000;
       exampleEpochs += examples;
-      const vl = vaEnc.n > 0 ? valLoss(model, vaEnc, spec, yVa, 3, 16384) : trainLoss;
+      const vl = vaEnc.n > 0 ? valLoss(model, vaEnc, spec, yVa, 16384) : trainLoss;
       opts.onEpoch?.({ member: k + 1, members, epoch, epochs, trainLoss, valLoss: vl });
       if (vl < best - 1e-5) {
         best = vl;
@@ -377,7 +382,7 @@ export async function fitEtaModel(
       const m = build(s);
       const rand = seededRandom(s);
       t = performance.now();
-      for (let epoch = 1; epoch <= fitted[k].bestEpoch; epoch++) exampleEpochs += (await runEpoch(m, allEnc, spec, yAll, 3, batch, rand, cap)).examples;
+      for (let epoch = 1; epoch <= fitted[k].bestEpoch; epoch++) exampleEpochs += (await runEpoch(m, allEnc, spec, yAll, batch, rand, cap)).examples;
       epochSeconds += (performance.now() - t) / 1000;
       refitted.push(m);
     }
