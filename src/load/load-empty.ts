@@ -1,6 +1,7 @@
 import type { SqlRunner } from '../warehouse/warehouse.js';
 import { ERROR_SEPARATOR, rowErrorSql, typedValueSql } from './validation-sql.js';
 import { sqlIdent } from './sql-text.js';
+import type { TableSchema } from './table-schema.js';
 import { rejectsByReason, type LoadRelationOptions, type RelationLoadResult } from './load-relation.js';
 
 const n = (v: unknown): number => Number(v ?? 0);
@@ -23,22 +24,7 @@ export async function loadIntoEmptyTable(tx: SqlRunner, o: LoadRelationOptions):
     return typedValueSql(col, source.columns.get(name));
   };
 
-  // Repeats are rare; counting distinct keys over the typed key columns is one cheap, column-pruned pass.
-  const groups = [...(schema.key.length > 0 ? [schema.key] : []), ...schema.unique];
-  if (groups.length > 0) {
-    const keyCols = [...new Set(groups.flat())];
-    const alias = new Map(keyCols.map((c, i) => [c, `__k${i}`]));
-    const checks = groups.map((g, i) => {
-      const ks = g.map((c) => alias.get(c) as string);
-      const distinct = ks.length === 1 ? ks[0] : `(${ks.join(', ')})`;
-      const present = ks.map((k) => `${k} IS NOT NULL`).join(' AND ');
-      return `count(*) FILTER (WHERE ${present}) - count(DISTINCT ${distinct}) FILTER (WHERE ${present}) AS r${i}`;
-    });
-    const row = await tx.one<Record<string, number>>(
-      `SELECT ${checks.join(', ')} FROM (SELECT ${keyCols.map((c) => `${typedOf(c)} AS ${alias.get(c)}`).join(', ')} FROM ${source.from})`,
-    );
-    if (groups.some((_, i) => n(row?.[`r${i}`]) > 0)) return undefined;
-  }
+  if (await repeatsKey(tx, schema, source.from, typedOf)) return undefined;
 
   const errSql = rowErrorSql(schema, o.rules, source.columns, o.taxonomy);
   const cols = schema.columns.map((c) => sqlIdent(c.name));
@@ -63,4 +49,26 @@ export async function loadIntoEmptyTable(tx: SqlRunner, o: LoadRelationOptions):
   }
 
   return { read: inserted + rejected, loaded: inserted, inserted, updated: 0, rejected, rejectsByReason: await rejectsByReason(tx, o) };
+}
+
+/**
+ * True when the rows of `from` repeat a non-NULL value of the table's key or of one of its UNIQUE
+ * column sets; `valueOf` gives the SQL (over `from`) of a column's value. Repeats are rare, so this
+ * is one cheap, column-pruned pass of distinct counts.
+ */
+export async function repeatsKey(tx: SqlRunner, schema: TableSchema, from: string, valueOf: (column: string) => string): Promise<boolean> {
+  const groups = [...(schema.key.length > 0 ? [schema.key] : []), ...schema.unique];
+  if (groups.length === 0) return false;
+  const keyCols = [...new Set(groups.flat())];
+  const alias = new Map(keyCols.map((c, i) => [c, `__k${i}`]));
+  const checks = groups.map((g, i) => {
+    const ks = g.map((c) => alias.get(c) as string);
+    const distinct = ks.length === 1 ? ks[0] : `(${ks.join(', ')})`;
+    const present = ks.map((k) => `${k} IS NOT NULL`).join(' AND ');
+    return `count(*) FILTER (WHERE ${present}) - count(DISTINCT ${distinct}) FILTER (WHERE ${present}) AS r${i}`;
+  });
+  const row = await tx.one<Record<string, number>>(
+    `SELECT ${checks.join(', ')} FROM (SELECT ${keyCols.map((c) => `${valueOf(c)} AS ${alias.get(c)}`).join(', ')} FROM ${from})`,
+  );
+  return groups.some((_, i) => n(row?.[`r${i}`]) > 0);
 }

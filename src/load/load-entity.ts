@@ -6,7 +6,8 @@ import { RULES, isEntityName, ENTITY_NAMES, type EntityName } from './entities.j
 import { readTableSchema } from './table-schema.js';
 import { loadRelation } from './load-relation.js';
 import { openSource, stageFile, type StagedFile } from './sources.js';
-import { sha256File } from './file-hash.js';
+import { digestFile } from './file-hash.js';
+import { isPlainCsv, loadCsvIntoEmptyTable } from './load-empty-csv.js';
 import { sqlIdent, sqlString } from './sql-text.js';
 import { withIndexesDeferred } from '../warehouse/bulk-indexes.js';
 
@@ -95,11 +96,16 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
 
   for (const [i, file] of files.entries()) {
     report(file, i, 'hashing');
-    const sha256 = await sha256File(file);
-    // A file not loaded yet is read before its transaction (see stageFile); the temp tables it
-    // makes are dropped after it, whatever happens.
+    const { sha256, lines } = await digestFile(file);
     const known = await wh.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
-    const staged: StagedFile | undefined = known ? undefined : await stageFile(wh, file);
+    // Into an empty table, building its indexes once afterwards beats maintaining them row by row.
+    const empty = !(await wh.one(`SELECT 1 FROM ${sqlIdent(entity)} LIMIT 1`));
+    // A plain CSV into an empty table is read straight into it (see loadCsvIntoEmptyTable); any
+    // other new file is read before its transaction (see stageFile), and the temp tables it makes
+    // are dropped after it, whatever happens.
+    const direct = !known && empty && isPlainCsv(file);
+    const staged: StagedFile | undefined = known || direct ? undefined : await stageFile(wh, file);
+    const rules = RULES[entity] ?? {};
     const loadFile = async (tx: SqlRunner): Promise<FileLoadResult> => {
       const seen = await tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
       const base = { file, sha256, ignoredColumns: [] as string[], rejectsByReason: {} };
@@ -107,23 +113,27 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
       report(file, i, 'loading');
       // Rejects describe the latest load of a file; a corrected file replaces them.
       await tx.run('DELETE FROM load_rejects WHERE entity = $1 AND file = $2', [entity, file]);
-      const opened = await openSource(tx, entity, file, schema, staged);
-      try {
-        const r = await loadRelation(tx, { entity, file, schema, rules: RULES[entity] ?? {}, taxonomy, source: opened.source });
-        const rejected = r.rejected + opened.unparsed;
-        const read = r.read + opened.unparsed;
+      const done = async (r: Omit<FileLoadResult, 'file' | 'sha256' | 'skippedAsDuplicateFile'>): Promise<FileLoadResult> => {
         await tx.run(
           'INSERT INTO load_files (entity, file, sha256, rows_read, rows_loaded, rows_rejected) VALUES ($1, $2, $3, $4, $5, $6)',
-          [entity, file, sha256, read, r.loaded, rejected],
+          [entity, file, sha256, r.read, r.loaded, r.rejected],
         );
-        return { ...base, read, loaded: r.loaded, inserted: r.inserted, updated: r.updated, rejected, skippedAsDuplicateFile: false, ignoredColumns: opened.ignoredColumns, rejectsByReason: r.rejectsByReason };
+        return { file, sha256, skippedAsDuplicateFile: false, ...r };
+      };
+      const bulk = direct ? await loadCsvIntoEmptyTable(tx, { entity, file, schema, rules, taxonomy, lines }) : undefined;
+      if (bulk) return done(bulk);
+      const opened = await openSource(tx, entity, file, schema, staged);
+      try {
+        const r = await loadRelation(tx, { entity, file, schema, rules, taxonomy, source: opened.source });
+        return done({
+          read: r.read + opened.unparsed, loaded: r.loaded, inserted: r.inserted, updated: r.updated, rejected: r.rejected + opened.unparsed,
+          ignoredColumns: opened.ignoredColumns, rejectsByReason: r.rejectsByReason,
+        });
       } finally {
         // On failure the transaction rolls the temp objects back; don't mask the original error.
         await opened.close().catch(() => undefined);
       }
     };
-    // Into an empty table, building its indexes once afterwards beats maintaining them row by row.
-    const empty = !(await wh.one(`SELECT 1 FROM ${sqlIdent(entity)} LIMIT 1`));
     let result: FileLoadResult;
     try {
       result = empty ? await withIndexesDeferred(wh, [entity], loadFile) : await wh.transaction(loadFile);

@@ -53,7 +53,7 @@ export function matchColumns(
   return { columns, ignored: fileColumns.map((c) => c.name).filter((n) => !known.has(n.trim().toLowerCase())) };
 }
 
-function structPack(cols: readonly { name: string }[], prefix = ''): string {
+export function structPack(cols: readonly { name: string }[], prefix = ''): string {
   return `to_json(struct_pack(${cols.map((c) => `${sqlIdent(c.name)} := ${prefix}${sqlIdent(c.name)}`).join(', ')}))`;
 }
 
@@ -68,6 +68,45 @@ async function recordNumberSql(tx: SqlRunner, raw: string): Promise<(alias?: str
   return (alias) => `(${alias ? `${alias}.` : ''}rowid - ${base} + 1)`;
 }
 
+/** The temp tables where DuckDB's CSV reader keeps the lines it could not parse. */
+export interface CsvRejectStore {
+  table: string;
+  scan: string;
+  dropSql: string;
+}
+
+/** Names a fresh reject store (DuckDB creates its tables on the first read that uses it). */
+export function csvRejectStore(): CsvRejectStore {
+  const table = tempName('csv_rej');
+  const scan = tempName('csv_scan');
+  return { table, scan, dropSql: `DROP TABLE IF EXISTS ${table}; DROP TABLE IF EXISTS ${scan}` };
+}
+
+/**
+ * `read_csv` of `file` as text columns (every value is cast and checked by the validator, so one
+ * bad cell rejects one row, not the file), keeping unparsable lines in `rejects` when given.
+ */
+export function csvTextReader(file: string, rejects?: CsvRejectStore): string {
+  const store = rejects ? `, store_rejects = true, rejects_table = ${sqlString(rejects.table)}, rejects_scan = ${sqlString(rejects.scan)}` : '';
+  return `read_csv(${sqlString(file)}, all_varchar = true, header = true${store})`;
+}
+
+/**
+ * Writes the lines of a CSV read that DuckDB could not parse (wrong column count, unterminated
+ * quote) to `load_rejects` with their physical line number, one reject per line naming its first
+ * bad column; returns how many.
+ */
+export async function rejectUnparsedLines(tx: SqlRunner, entity: string, file: string, rejects: CsvRejectStore): Promise<number> {
+  const r = await tx.all<{ Count: number }>(
+    `INSERT INTO load_rejects (entity, file, line, field, reason, raw)
+     SELECT $1, $2, line, arg_min(column_name, column_idx), arg_min(lower(error_type) || ': ' || error_message, column_idx),
+            to_json(struct_pack(csv_line := any_value(csv_line)))
+     FROM ${rejects.table} GROUP BY line`,
+    [entity, file],
+  );
+  return Number(r[0]?.Count ?? 0);
+}
+
 /**
  * A CSV or JSON file read into temp tables before the loading transaction. DuckDB scans a table
  * on one thread inside the transaction that created it, so reading the file first (the temp
@@ -77,7 +116,7 @@ export interface StagedFile {
   format: 'csv' | 'json';
   raw: string;
   /** CSV only: DuckDB's reject store of the read. */
-  rejects?: { table: string; scan: string };
+  rejects?: CsvRejectStore;
   drop(): Promise<void>;
 }
 
@@ -91,13 +130,10 @@ export async function stageFile(db: SqlRunner, file: string): Promise<StagedFile
     await db.run(`CREATE TEMP TABLE ${raw} AS SELECT json FROM read_json_objects(${lit}, format = 'auto')`);
     return { format, raw, drop: () => db.run(`DROP TABLE IF EXISTS ${raw}`) };
   }
-  const rejects = { table: tempName('csv_rej'), scan: tempName('csv_scan') };
-  const drop = () => db.run(`DROP TABLE IF EXISTS ${raw}; DROP TABLE IF EXISTS ${rejects.table}; DROP TABLE IF EXISTS ${rejects.scan}`);
+  const rejects = csvRejectStore();
+  const drop = () => db.run(`DROP TABLE IF EXISTS ${raw}; ${rejects.dropSql}`);
   try {
-    await db.run(
-      `CREATE TEMP TABLE ${raw} AS SELECT * FROM read_csv(${lit}, all_varchar = true, header = true,
-         store_rejects = true, rejects_table = ${sqlString(rejects.table)}, rejects_scan = ${sqlString(rejects.scan)})`,
-    );
+    await db.run(`CREATE TEMP TABLE ${raw} AS SELECT * FROM ${csvTextReader(file, rejects)}`);
   } catch (e) {
     await drop().catch(() => undefined);
     throw e;
@@ -182,19 +218,13 @@ export async function readCsvToTemp(tx: SqlRunner, entity: string, file: string)
 /** Writes a staged CSV's unparsable lines to `load_rejects` and describes its table; `close` drops what it owns. */
 async function finishCsv(tx: SqlRunner, entity: string, file: string, stage: StagedFile, close: () => Promise<void>): Promise<RawCsv> {
   try {
-    const unparsed = await tx.all<{ Count: number }>(
-      `INSERT INTO load_rejects (entity, file, line, field, reason, raw)
-       SELECT $1, $2, line, arg_min(column_name, column_idx), arg_min(lower(error_type) || ': ' || error_message, column_idx),
-              to_json(struct_pack(csv_line := any_value(csv_line)))
-       FROM ${stage.rejects!.table} GROUP BY line`,
-      [entity, file],
-    );
+    const unparsed = await rejectUnparsedLines(tx, entity, file, stage.rejects!);
     const desc = await tx.all<{ column_name: string; column_type: string }>(`DESCRIBE ${stage.raw}`);
     return {
       table: stage.raw,
       columns: desc.map((d) => ({ name: d.column_name, type: d.column_type })),
       line: await recordNumberSql(tx, stage.raw),
-      unparsed: Number(unparsed[0]?.Count ?? 0),
+      unparsed,
       close,
     };
   } catch (e) {
