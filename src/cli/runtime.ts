@@ -33,11 +33,22 @@ export async function withWarehouse<T>(rt: CliRuntime, overrides: ConfigOverride
   }
 }
 
-/** The runtime of the real process. */
+/**
+ * The runtime of the real process. When whatever reads stdout goes away (`shipcast status | head`),
+ * the rest of the output is dropped and the command finishes normally, as Unix tools do, instead
+ * of dying on EPIPE.
+ */
 export function processRuntime(env: Record<string, string | undefined> = process.env): CliRuntime {
+  let readerGone = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    readerGone = true;
+  });
   return {
     env,
-    out: (line) => process.stdout.write(`${line}\n`),
+    out: (line) => {
+      if (!readerGone) process.stdout.write(`${line}\n`);
+    },
     err: (line) => process.stderr.write(`${line}\n`),
     interactive: Boolean(process.stderr.isTTY),
     log: createLogger({ level: env.SHIPCAST_LOG_LEVEL ?? 'info', destination: process.stderr }),
