@@ -3,13 +3,13 @@ import { ERROR_SEPARATOR, rowErrorSql, typedValueSql } from './validation-sql.js
 import { sqlIdent } from './sql-text.js';
 import { rejectsByReason, type LoadRelationOptions, type RelationLoadResult } from './load-relation.js';
 import { repeatsKey } from './load-empty.js';
-import { csvRejectStore, csvTextReader, matchColumns, rejectUnparsedLines, structPack } from './sources.js';
+import { csvRejectStore, csvTextReader, detectFormat, matchColumns, rejectUnparsedLines, structPack } from './sources.js';
 
 const n = (v: unknown): number => Number(v ?? 0);
 
 /** True for a CSV file that is not compressed, whose physical lines a byte scan can count. */
 export function isPlainCsv(file: string): boolean {
-  return /\.(csv|tsv|txt)$/i.test(file);
+  return detectFormat(file) === 'csv' && !/\.(gz|zst)$/i.test(file);
 }
 
 /** What `loadCsvIntoEmptyTable` needs beyond a relation load's options: the file and its line count. */

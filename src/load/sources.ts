@@ -84,11 +84,11 @@ export function csvRejectStore(): CsvRejectStore {
 
 /**
  * `read_csv` of `file` as text columns (every value is cast and checked by the validator, so one
- * bad cell rejects one row, not the file), keeping unparsable lines in `rejects` when given.
+ * bad cell rejects one row, not the file), keeping unparsable lines in `rejects`.
  */
-export function csvTextReader(file: string, rejects?: CsvRejectStore): string {
-  const store = rejects ? `, store_rejects = true, rejects_table = ${sqlString(rejects.table)}, rejects_scan = ${sqlString(rejects.scan)}` : '';
-  return `read_csv(${sqlString(file)}, all_varchar = true, header = true${store})`;
+export function csvTextReader(file: string, rejects: CsvRejectStore): string {
+  return `read_csv(${sqlString(file)}, all_varchar = true, header = true,
+    store_rejects = true, rejects_table = ${sqlString(rejects.table)}, rejects_scan = ${sqlString(rejects.scan)})`;
 }
 
 /**
