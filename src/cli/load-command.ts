@@ -18,9 +18,12 @@ function printReasons(rt: CliRuntime, reasons: Record<string, number>): void {
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
-/** A progress sink: a redrawing bar on a terminal, one line per step otherwise. */
-function progressSink(rt: CliRuntime): { update(done: number, total: number, label: string): void; stop(): void } {
-  if (!rt.interactive) return { update: (done, total, label) => rt.err(`[${done + 1}/${total}] ${label}`), stop: () => undefined };
+/**
+ * A progress sink: a redrawing bar on a terminal, one line per step otherwise. `note` only
+ * relabels the bar (how far the current step is), so logs get no line per poll.
+ */
+function progressSink(rt: CliRuntime): { update(done: number, total: number, label: string): void; note(label: string): void; stop(): void } {
+  if (!rt.interactive) return { update: (done, total, label) => rt.err(`[${done + 1}/${total}] ${label}`), note: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar({ format: '{bar} {value}/{total} {label}', stream: process.stderr }, cliProgress.Presets.shades_classic);
   let started = false;
   return {
@@ -28,6 +31,9 @@ function progressSink(rt: CliRuntime): { update(done: number, total: number, lab
       if (!started) bar.start(total, done, { label });
       started = true;
       bar.update(done, { label });
+    },
+    note(label) {
+      if (started) bar.update({ label });
     },
     stop: () => started && bar.stop(),
   };
@@ -69,7 +75,8 @@ export function registerLoadCommand(program: Command, rt: CliRuntime): void {
           if (!isEntityName(entity) || !target) return;
           const s = await loadEntity(warehouse, entity, target, {
             onProgress: (p: LoadProgress) => {
-              if (p.phase === 'hashing') progress?.update(p.fileIndex, p.fileCount, p.file);
+              if (p.phase === 'hashing' && !p.percent) progress?.update(p.fileIndex, p.fileCount, p.file);
+              else if (p.percent !== undefined) progress?.note(`${p.file} · ${p.phase} ${Math.floor(p.percent)}%`);
             },
           });
           progress?.stop();

@@ -19,6 +19,12 @@ export interface LoadProgress {
   fileIndex: number;
   fileCount: number;
   phase: 'hashing' | 'loading' | 'done' | 'skipped';
+  /**
+   * Within the file: for `hashing`, the share of its bytes read; for `loading`, DuckDB's estimate
+   * for the statement now running (the read, the validating insert, an index build), so it starts
+   * again from 0 at each statement. Absent when unknown.
+   */
+  percent?: number;
   /** Counts so far over all files of this load (updated at `done`). */
   read: number;
   loaded: number;
@@ -27,6 +33,8 @@ export interface LoadProgress {
 
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
+  /** How often `loading` progress polls DuckDB, in ms (default 250). */
+  progressIntervalMs?: number;
 }
 
 /** What happened to one file. */
@@ -91,12 +99,13 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
   const schema = await readTableSchema(wh, entity);
   const taxonomy = await readTaxonomy(wh);
   const summary: LoadSummary = { entity, files, read: 0, loaded: 0, inserted: 0, updated: 0, rejected: 0, rejectsByReason: {}, perFile: [] };
-  const report = (file: string, fileIndex: number, phase: LoadProgress['phase']): void =>
-    opts.onProgress?.({ entity, file, fileIndex, fileCount: files.length, phase, read: summary.read, loaded: summary.loaded, rejected: summary.rejected });
+  const report = (file: string, fileIndex: number, phase: LoadProgress['phase'], percent?: number): void =>
+    opts.onProgress?.({ entity, file, fileIndex, fileCount: files.length, phase, percent, read: summary.read, loaded: summary.loaded, rejected: summary.rejected });
 
   for (const [i, file] of files.entries()) {
-    report(file, i, 'hashing');
-    const { sha256, lines } = await digestFile(file);
+    report(file, i, 'hashing', 0);
+    const size = fs.statSync(file).size;
+    const { sha256, lines } = await digestFile(file, size > 0 ? (bytes) => report(file, i, 'hashing', (100 * bytes) / size) : undefined);
     const known = await wh.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
     // Into an empty table, building its indexes once afterwards beats maintaining them row by row.
     const empty = !(await wh.one(`SELECT 1 FROM ${sqlIdent(entity)} LIMIT 1`));
@@ -104,7 +113,12 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
     // other new file is read before its transaction (see stageFile), and the temp tables it makes
     // are dropped after it, whatever happens.
     const direct = !known && empty && isPlainCsv(file);
-    const staged: StagedFile | undefined = known || direct ? undefined : await stageFile(wh, file);
+    // The read, the insert and the index builds are single DuckDB statements: their progress is polled.
+    const poll = opts.onProgress ? setInterval(() => {
+      const percent = wh.progress();
+      if (percent !== undefined) report(file, i, 'loading', percent);
+    }, opts.progressIntervalMs ?? 250) : undefined;
+    let staged: StagedFile | undefined;
     const rules = RULES[entity] ?? {};
     const loadFile = async (tx: SqlRunner): Promise<FileLoadResult> => {
       const seen = await tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
@@ -136,8 +150,10 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
     };
     let result: FileLoadResult;
     try {
+      if (!known && !direct) staged = await stageFile(wh, file);
       result = empty ? await withIndexesDeferred(wh, [entity], loadFile) : await wh.transaction(loadFile);
     } finally {
+      clearInterval(poll);
       await staged?.drop().catch(() => undefined);
     }
     summary.perFile.push(result);

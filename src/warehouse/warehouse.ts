@@ -56,5 +56,11 @@ export interface Warehouse extends SqlRunner {
   append(table: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
   /** Forces a checkpoint so the WAL is folded into the main file. */
   checkpoint(): Promise<void>;
+  /**
+   * How far the statement now running on the writer connection has got, in percent (DuckDB's own
+   * estimate, from the rows its scans have read), or undefined when none is running or DuckDB
+   * cannot tell. Safe to poll while a write is in flight; for progress displays only.
+   */
+  progress(): number | undefined;
   close(): Promise<void>;
 }
