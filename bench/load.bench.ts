@@ -1,20 +1,23 @@
 /**
- * Bulk load through `loadEntity` against DuckDB's own `CREATE TABLE AS SELECT * FROM read_parquet
- * / read_csv` on the same files, in the same run, each into a fresh migrated database file. The
- * input is generated data: `generateSample` (≈8.6 tracking events per shipment) exported with COPY.
- * Target: loader time <= 1.3 × the CTAS time. The CTAS writes an unindexed table, while the
- * canonical tables carry a primary key (and tracking_events a secondary index), so the bench also
+ * Bulk load of the generated data through `loadEntity` against DuckDB's own `CREATE TABLE AS SELECT
+ * * FROM read_parquet / read_csv` on the same files, in the same run, each into a fresh migrated
+ * database file. The input is `generateSample` exported with COPY, one file per canonical entity
+ * (every table `shipcast load` accepts), loaded in the order of ENTITY_NAMES. Target: loader time
+ * <= 1.3 × the CTAS time, over all the files of a format. The CTAS writes unindexed tables, while
+ * the canonical tables carry their keys (and tracking_events a secondary index), so the bench also
  * times a plain `INSERT INTO <canonical table> SELECT * FROM <reader>`: the ratio against it is the
  * price of validation, rejects, key checks and sha256 bookkeeping alone. A last run loads into the
- * table with its indexes dropped beforehand: the ratio it gives is the loader without building keys.
+ * tables with their indexes dropped beforehand: the ratio it gives is the loader without building
+ * keys. Each figure is the best of REPEATS runs, per table and in total.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openWarehouse } from '../src/warehouse/duckdb-warehouse.js';
+import type { Warehouse } from '../src/warehouse/warehouse.js';
 import { generateSample } from '../src/synth/generate.js';
 import { loadEntity } from '../src/load/load-entity.js';
-import type { EntityName } from '../src/load/entities.js';
+import { ENTITY_NAMES, type EntityName } from '../src/load/entities.js';
 
 const SHIPMENTS = Number(process.env.SHIPCAST_BENCH_LOAD_SHIPMENTS ?? 130_000);
 const REPEATS = 2;
@@ -30,65 +33,81 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+type Variant = 'ctas' | 'insert' | 'loader' | 'loaderWithoutIndexes';
+const VARIANTS: Variant[] = ['ctas', 'insert', 'loader', 'loaderWithoutIndexes'];
+
+/** Times one variant over every file of a format in a fresh database; seconds per entity. */
+async function loadAll(dir: string, variant: Variant, files: { entity: EntityName; file: string; reader: string }[]): Promise<Record<string, number>> {
+  const wh: Warehouse = await fresh(dir, `${variant}.duckdb`);
+  try {
+    if (variant === 'loaderWithoutIndexes') {
+      for (const ix of await wh.all<{ index_name: string }>(
+        `SELECT index_name FROM duckdb_indexes() WHERE table_name IN (${ENTITY_NAMES.map((e) => `'${e}'`).join(', ')})`,
+      )) {
+        await wh.run(`DROP INDEX "${ix.index_name}"`);
+      }
+    }
+    const out: Record<string, number> = {};
+    for (const f of files) {
+      out[f.entity] = await timeIt(async () => {
+        if (variant === 'ctas') await wh.run(`CREATE TABLE bench_${f.entity} AS SELECT * FROM ${f.reader}`);
+        else if (variant === 'insert') await wh.run(`INSERT INTO ${f.entity} SELECT * FROM ${f.reader}`);
+        else await loadEntity(wh, f.entity, f.file);
+      });
+    }
+    return out;
+  } finally {
+    await wh.close();
+  }
+}
+
+const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
+const r3 = (x: number): number => Number(x.toFixed(3));
+
 export default async function loadBench(): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-bench-load-'));
   try {
     const gen = await fresh(dir, 'gen.duckdb');
     const genSeconds = await timeIt(() => generateSample(gen, { seed: 7, shipments: SHIPMENTS, asOf: new Date('2026-11-01T00:00:00Z') }));
-    const inputs: { entity: EntityName; format: 'parquet' | 'csv'; file: string; reader: string }[] = [];
     const rows: Record<string, number> = {};
-    // tracking_events is the > 1M-row table; shipments (≈ 1/8 of it) adds nothing but run time.
-    for (const entity of ['tracking_events'] as const) {
+    const inputs: Record<'parquet' | 'csv', { entity: EntityName; file: string; reader: string }[]> = { parquet: [], csv: [] };
+    for (const entity of ENTITY_NAMES) {
       rows[entity] = Number((await gen.one<{ n: number }>(`SELECT count(*) AS n FROM ${entity}`))?.n);
       for (const format of ['parquet', 'csv'] as const) {
         const file = path.join(dir, `${entity}.${format}`);
         await gen.run(`COPY ${entity} TO '${file}' (FORMAT ${format}${format === 'csv' ? ', HEADER' : ''})`);
-        inputs.push({ entity, format, file, reader: format === 'csv' ? `read_csv('${file}')` : `read_parquet('${file}')` });
+        inputs[format].push({ entity, file, reader: format === 'csv' ? `read_csv('${file}')` : `read_parquet('${file}')` });
       }
     }
     await gen.close();
 
     const results: Record<string, unknown> = {};
-    for (const input of inputs) {
-      let ctas = Infinity;
-      let insert = Infinity;
-      let loader = Infinity;
-      let loaderNoIndexes = Infinity;
-      let summary: { loaded: number; rejected: number } | undefined;
+    for (const format of ['parquet', 'csv'] as const) {
+      const best = Object.fromEntries(VARIANTS.map((v) => [v, { total: Infinity, perTable: {} as Record<string, number> }]));
       for (let i = 0; i < REPEATS; i++) {
-        const a = await fresh(dir, 'ctas.duckdb');
-        ctas = Math.min(ctas, await timeIt(() => a.run(`CREATE TABLE bench_copy AS SELECT * FROM ${input.reader}`)));
-        await a.close();
-        const c = await fresh(dir, 'insert.duckdb');
-        insert = Math.min(insert, await timeIt(() => c.run(`INSERT INTO ${input.entity} SELECT * FROM ${input.reader}`)));
-        await c.close();
-        const b = await fresh(dir, 'loader.duckdb');
-        loader = Math.min(loader, await timeIt(async () => {
-          summary = await loadEntity(b, input.entity, input.file);
-        }));
-        await b.close();
-        // The same load into a table stripped of its indexes: what validation, rejects and bookkeeping
-        // cost on their own, without building the keys the contract requires.
-        const d = await fresh(dir, 'noidx.duckdb');
-        for (const ix of await d.all<{ index_name: string }>('SELECT index_name FROM duckdb_indexes() WHERE table_name = $1', [input.entity])) {
-          await d.run(`DROP INDEX "${ix.index_name}"`);
+        for (const v of VARIANTS) {
+          const t = await loadAll(dir, v, inputs[format]);
+          best[v].total = Math.min(best[v].total, sum(t));
+          for (const [e, s] of Object.entries(t)) best[v].perTable[e] = Math.min(best[v].perTable[e] ?? Infinity, s);
         }
-        loaderNoIndexes = Math.min(loaderNoIndexes, await timeIt(() => loadEntity(d, input.entity, input.file)));
-        await d.close();
       }
-      results[`${input.entity}.${input.format}`] = {
-        rows: rows[input.entity],
-        bytes: fs.statSync(input.file).size,
-        ctasSeconds: Number(ctas.toFixed(3)),
-        insertIntoCanonicalSeconds: Number(insert.toFixed(3)),
-        loaderSeconds: Number(loader.toFixed(3)),
-        ratio: Number((loader / ctas).toFixed(2)),
+      results[format] = {
+        files: inputs[format].length,
+        rows: sum(rows),
+        bytes: inputs[format].reduce((a, f) => a + fs.statSync(f.file).size, 0),
+        ctasSeconds: r3(best.ctas.total),
+        insertIntoCanonicalSeconds: r3(best.insert.total),
+        loaderSeconds: r3(best.loader.total),
+        ratio: Number((best.loader.total / best.ctas.total).toFixed(2)),
         targetRatio: 1.3,
-        ratioVsInsertIntoCanonical: Number((loader / insert).toFixed(2)),
-        loaderWithoutIndexesSeconds: Number(loaderNoIndexes.toFixed(3)),
-        ratioWithoutIndexes: Number((loaderNoIndexes / ctas).toFixed(2)),
-        loaded: summary?.loaded,
-        rejected: summary?.rejected,
+        ratioVsInsertIntoCanonical: Number((best.loader.total / best.insert.total).toFixed(2)),
+        loaderWithoutIndexesSeconds: r3(best.loaderWithoutIndexes.total),
+        ratioWithoutIndexes: Number((best.loaderWithoutIndexes.total / best.ctas.total).toFixed(2)),
+        perTable: Object.fromEntries(ENTITY_NAMES.map((e) => [e, {
+          rows: rows[e], ctasSeconds: r3(best.ctas.perTable[e]), loaderSeconds: r3(best.loader.perTable[e]),
+          ratio: Number((best.loader.perTable[e] / best.ctas.perTable[e]).toFixed(2)),
+          ratioWithoutIndexes: Number((best.loaderWithoutIndexes.perTable[e] / best.ctas.perTable[e]).toFixed(2)),
+        }])),
       };
     }
     return { shipments: SHIPMENTS, generateSeconds: Number(genSeconds.toFixed(1)), repeatsTakingMin: REPEATS, results };
