@@ -98,6 +98,7 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
   const files = await resolveFiles(wh, fileOrGlob);
   const schema = await readTableSchema(wh, entity);
   const taxonomy = await readTaxonomy(wh);
+  const rules = RULES[entity] ?? {};
   const summary: LoadSummary = { entity, files, read: 0, loaded: 0, inserted: 0, updated: 0, rejected: 0, rejectsByReason: {}, perFile: [] };
   const report = (file: string, fileIndex: number, phase: LoadProgress['phase'], percent?: number): void =>
     opts.onProgress?.({ entity, file, fileIndex, fileCount: files.length, phase, percent, read: summary.read, loaded: summary.loaded, rejected: summary.rejected });
@@ -119,7 +120,6 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
       if (percent !== undefined) report(file, i, 'loading', percent);
     }, opts.progressIntervalMs ?? 250) : undefined;
     let staged: StagedFile | undefined;
-    const rules = RULES[entity] ?? {};
     const loadFile = async (tx: SqlRunner): Promise<FileLoadResult> => {
       const seen = await tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
       const base = { file, sha256, ignoredColumns: [] as string[], rejectsByReason: {} };
