@@ -88,6 +88,6 @@ export function registerLoadCommand(program: Command, rt: CliRuntime): void {
         } finally {
           progress?.stop();
         }
-      });
+      }, { trackProgress: rt.interactive && !opts.json });
     });
 }

@@ -2,7 +2,7 @@ import type { Config, ConfigOverrides } from '../config.js';
 import { loadConfig } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { openWarehouse } from '../warehouse/duckdb-warehouse.js';
+import { openWarehouse, type OpenOptions } from '../warehouse/duckdb-warehouse.js';
 
 /** What a CLI command gets: its I/O and a way to open the warehouse. Tests build one in-process. */
 export interface CliRuntime {
@@ -22,10 +22,18 @@ export interface CommandContext {
   warehouse: Warehouse;
 }
 
-/** Parses config with the command's overrides, opens the warehouse, runs `fn`, always closes it. */
-export async function withWarehouse<T>(rt: CliRuntime, overrides: ConfigOverrides, fn: (ctx: CommandContext) => Promise<T>): Promise<T> {
+/**
+ * Parses config with the command's overrides, opens the warehouse, runs `fn`, always closes it.
+ * `open` is passed to `openWarehouse` (e.g. `trackProgress` for a command that shows it).
+ */
+export async function withWarehouse<T>(
+  rt: CliRuntime,
+  overrides: ConfigOverrides,
+  fn: (ctx: CommandContext) => Promise<T>,
+  open: OpenOptions = {},
+): Promise<T> {
   const config = loadConfig(rt.env, overrides);
-  const warehouse = await openWarehouse(config.dbPath);
+  const warehouse = await openWarehouse(config.dbPath, open);
   try {
     return await fn({ config, log: rt.log, warehouse });
   } finally {

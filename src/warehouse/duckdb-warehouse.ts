@@ -78,6 +78,11 @@ export interface OpenOptions {
   migrate?: boolean;
   /** DuckDB thread count; defaults to DuckDB's own choice. */
   threads?: number;
+  /**
+   * Track the progress of the writer connection's statements, for `Warehouse.progress` (default
+   * false: for loads a person watches, since tracking may cost a little on heavy statements).
+   */
+  trackProgress?: boolean;
 }
 
 /**
@@ -98,8 +103,8 @@ export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Pro
   const writer = await instance.connect();
   const reader = await instance.connect();
   for (const c of [writer, reader]) await c.run("SET TimeZone = 'UTC'");
-  // Lets `progress` read DuckDB's estimate of a running statement (nothing is printed; no measurable cost).
-  await writer.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0');
+  // Lets `progress` read DuckDB's estimate of a running statement (nothing is printed).
+  if (opts.trackProgress) await writer.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0');
   const w = runnerFor(writer);
   const r = runnerFor(reader);
   const mutex = new Mutex();
@@ -138,7 +143,7 @@ export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Pro
       }),
     checkpoint: () => mutex.lock(() => w.run('CHECKPOINT')),
     progress() {
-      const p = closed ? -1 : writer.progress.percentage;
+      const p = closed || !opts.trackProgress ? -1 : writer.progress.percentage;
       return p >= 0 ? p : undefined;
     },
     async close() {

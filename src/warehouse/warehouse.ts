@@ -58,8 +58,9 @@ export interface Warehouse extends SqlRunner {
   checkpoint(): Promise<void>;
   /**
    * How far the statement now running on the writer connection has got, in percent (DuckDB's own
-   * estimate, from the rows its scans have read), or undefined when none is running or DuckDB
-   * cannot tell. Safe to poll while a write is in flight; for progress displays only.
+   * estimate, from the rows its scans have read), or undefined when none is running, DuckDB
+   * cannot tell, or the warehouse was opened without `trackProgress`. Safe to poll while a write is
+   * in flight; for progress displays only.
    */
   progress(): number | undefined;
   close(): Promise<void>;
