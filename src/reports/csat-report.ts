@@ -64,13 +64,14 @@ export function summarizeCsat(points: readonly CsatPoint[]): Pick<CsatReport, 'r
   };
 }
 
-// A notice counts when it reached the customer before delivery: a `delay` email or the NBA action.
+// A notice counts when it reached the customer before delivery: a `delay` email or an NBA action
+// that sends one (every action but none; proactive_delay_notice is what older decision logs call it).
 const NOTICE_CTE = `notice AS (
   SELECT DISTINCT s.shipment_id FROM scoped s JOIN email_messages em ON em.shipment_id = s.shipment_id
   WHERE em.kind = 'delay' AND em.status = 'sent' AND em.created_at <= s.delivered_at
   UNION
   SELECT DISTINCT s.shipment_id FROM scoped s JOIN nba_decisions d ON d.shipment_id = s.shipment_id
-  WHERE d.action = 'proactive_delay_notice' AND d.decided_at <= s.delivered_at)`;
+  WHERE d.action IN ('apology_notice', 'reschedule_offer', 'discount_code', 'shipping_refund', 'proactive_delay_notice') AND d.decided_at <= s.delivered_at)`;
 
 // Responses without a shipment id are attributed to the order's first shipment.
 const POINTS_SQL = `

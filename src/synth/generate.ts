@@ -1,6 +1,6 @@
 /**
  * `generateSample`: fills every canonical table with a deterministic synthetic history ending at
- * `asOf`, plus the ground-truth tables of migration 002. Rows are generated inside DuckDB (see
+ * `asOf`, plus the ground-truth tables of migrations 002 and 010. Rows are generated inside DuckDB (see
  * stages.ts); only the small dimension tables are built in JS.
  */
 import type { Warehouse, SqlRunner } from '../warehouse/warehouse.js';
@@ -15,9 +15,10 @@ import { FULFILMENT_CENTRES, METROS } from './geo.js';
 import { deliveryCalendarSql } from './delivery-calendar.js';
 import { serviceAlertsSql } from './service-alerts.js';
 import { withIndexesDeferred } from '../warehouse/bulk-indexes.js';
+import { ELIGIBILITY_RULES } from '../ml/nba/eligibility.js';
 
 /** Bumped whenever the same (seed, shipments, asOf) would produce different data. */
-export const GENERATOR_VERSION = 'synth-2';
+export const GENERATOR_VERSION = 'synth-3';
 
 /** Tables the generator fills, canonical first, then ground truth. */
 export const GENERATED_TABLES = [
@@ -27,7 +28,7 @@ export const GENERATED_TABLES = [
 
 export const TRUTH_TABLES = [
   'truth_runs', 'truth_parameters', 'truth_calendar', 'truth_lanes', 'truth_lane_services', 'truth_disruptions', 'truth_shipment_transit',
-  'truth_order_returns', 'truth_nba_effects', 'truth_nba_outcomes', 'truth_invoice_errors',
+  'truth_order_returns', 'truth_nba_action_effects', 'truth_nba_action_values', 'truth_invoice_errors',
 ] as const;
 
 export interface GenerateOptions {
@@ -107,7 +108,7 @@ SELECT l.lane_id, o.carrier, o.service_level, lo.chart_median, exp(lo.mu), lo.mu
 FROM _lo lo JOIN _lane l ON l.li = lo.li JOIN _offer o ON o.oi = lo.oi;
 INSERT INTO truth_disruptions
 SELECT disruption_id, kind, region, country, to_timestamp(starts_s), to_timestamp(ends_s), to_timestamp(from_s), to_timestamp(to_s), extra_days FROM _dis;
-INSERT INTO truth_nba_effects VALUES ${NBA_ACTIONS.map((a) => `(${[a.action, a.logitEffect, a.logitEffectIfLate, a.costShare, a.description].map(lit).join(', ')})`).join(', ')};`;
+INSERT INTO truth_nba_action_effects VALUES ${NBA_ACTIONS.map((a) => `(${[a.action, a.repeatLogit, a.repeatLogitIfLate, a.csatShift, a.csatShiftIfLate, a.contactShiftIfLate, a.unitCost, a.costRule, ELIGIBILITY_RULES[a.action], a.description].map(lit).join(', ')})`).join(', ')};`;
 }
 
 /**

@@ -5,7 +5,8 @@
  * tracking 300-399, email 400-499, billing 500-599, returns 600-699, support 700-799, CSAT 800-899,
  * next-best action 900-999.
  */
-import { BEHAVIOUR as B, NBA_ACTIONS } from './behaviour.js';
+import { BEHAVIOUR as B } from './behaviour.js';
+import { nbaPrepareSql, nbaWriteSql, shippingFeeSql } from './nba-stage.js';
 import { CATEGORIES, FIRST_NAMES } from './catalog.js';
 import { FULFILMENT_CENTRES, HUBS, METROS } from './geo.js';
 import type { SynthKnobs } from './knobs.js';
@@ -57,11 +58,7 @@ export function buildStages(ctx: StageContext): Stage[] {
   const C = B.csat;
   const E = B.email;
   const W = B.wismo;
-  const N = B.nba;
   const apparelIdx = CATEGORIES.map((c, i) => (['apparel', 'shoes'].includes(c.name) ? i : -1)).filter((i) => i >= 0).join(', ');
-  const eff = (a: string) => NBA_ACTIONS.find((x) => x.action === a)!;
-  const retainLogit = (a: string) =>
-    `(${N.retainIntercept.value} + ${N.retainLate.value} * is_late::INT + ${N.retainLateDays.value} * least(late_days, 5) + ${eff(a).logitEffect} + ${eff(a).logitEffectIfLate} * is_late::INT)`;
 
   const stages: Stage[] = [];
   const add = (name: string, weight: number, sql: Pick<Stage, 'prepare' | 'write'>) => stages.push({ name, weight, ...sql });
@@ -171,38 +168,7 @@ SELECT c.*, c.fail_s - (1.5 + 3 * su(c.i, 305)) * 3600 AS ofd1_s,
 FROM c ORDER BY c.i;`,
   });
 
-  add('next_best_action', 1, {
-    prepare: `
-CREATE OR REPLACE TEMP TABLE _nba AS
-WITH a AS (
-  SELECT s.i, s.subtotal, s.main_ci, s.zone, s.hold_days, s.is_late, s.late_days, s.shipped_s, s.promised_s, s.carrier, s.service_level,
-    1 / (1 + exp(-(${N.riskIntercept.value} + ${N.riskHold.value} * (s.hold_days > 0)::INT + ${N.riskLate.value} * s.is_late::INT + ${N.riskNoise.value} * sn(s.i, 900)))) AS risk,
-    s.shipped_s + 0.4 * (least(s.arrive_s, s.promised_s) - s.shipped_s) AS decided_s
-  FROM _s s WHERE s.will_deliver),
-b AS (
-  SELECT a.*,
-    exp(-0.4 + 2.2 * a.risk) AS e_notice,
-    exp(-1.6 + 1.0 * a.risk + 0.5 * (a.subtotal > 150)::INT) AS e_discount,
-    exp(-2.0 + 0.6 * a.risk + 0.9 * (a.main_ci IN (${apparelIdx}))::INT) AS e_free_return
-  FROM a WHERE a.risk > ${k.nbaRiskThreshold} AND a.decided_s <= ${asOf}),
-c AS (
-  SELECT b.*, 1 + e_notice + e_discount + e_free_return AS z, su(b.i, 901) AS u FROM b),
-d AS (
-  SELECT c.*,
-    CASE WHEN u < 1 / z THEN 'none' WHEN u < (1 + e_notice) / z THEN 'proactive_delay_notice'
-         WHEN u < (1 + e_notice + e_discount) / z THEN 'discount_10' ELSE 'free_return' END AS action,
-    1 / (1 + exp(-${retainLogit('none')})) AS p_none,
-    1 / (1 + exp(-${retainLogit('proactive_delay_notice')})) AS p_proactive_delay_notice,
-    1 / (1 + exp(-${retainLogit('discount_10')})) AS p_discount_10,
-    1 / (1 + exp(-${retainLogit('free_return')})) AS p_free_return
-  FROM c)
-SELECT d.*,
-  CASE action WHEN 'none' THEN 1 WHEN 'proactive_delay_notice' THEN e_notice WHEN 'discount_10' THEN e_discount ELSE e_free_return END / z AS propensity,
-  su(d.i, 902) < CASE action WHEN 'none' THEN p_none WHEN 'proactive_delay_notice' THEN p_proactive_delay_notice WHEN 'discount_10' THEN p_discount_10 ELSE p_free_return END AS retained
-FROM d;
-
-CREATE OR REPLACE TEMP TABLE _notice AS SELECT i, decided_s FROM _nba WHERE action = 'proactive_delay_notice';`,
-  });
+  add('next_best_action', 1, { prepare: nbaPrepareSql({ asOf, riskThreshold: k.nbaRiskThreshold }) });
 
   const ekCols = eventKindColumns('g.ek', 'g.oi');
   const place = (col: keyof (typeof PLACES)[number], type: 'VARCHAR' | 'DOUBLE') => pick(PLACES.map((p) => p[col]), 'g.pl', type);
@@ -322,8 +288,7 @@ SELECT s.order_id, ${custId('s.c')},
   CASE WHEN su(s.i, 50) < 0.55 THEN 'web' WHEN su(s.i, 50) < 0.85 THEN 'app' ELSE 'marketplace' END,
   'USD', s.subtotal, s.discount, sc.shipping, round(s.subtotal - s.discount + sc.shipping, 2),
   ${ts('s.purchased_s')}, ${ts('s.purchased_s + 300 + 1500 * su(s.i, 51)')}
-FROM _s s, LATERAL (SELECT CASE s.service_kind WHEN 'ground' THEN CASE WHEN s.subtotal >= 75 THEN 0 ELSE 6.99 END
-  WHEN 'express' THEN 12.99 WHEN 'overnight' THEN 24.99 ELSE 19.99 END AS shipping) sc;
+FROM _s s, LATERAL (SELECT ${shippingFeeSql('s.service_kind', 's.subtotal')} AS shipping) sc;
 
 INSERT INTO order_items
 SELECT s.order_id, it.line_no, it.product_id, it.seller_id, it.category, it.quantity, it.unit_price,
@@ -499,14 +464,14 @@ FROM (
     write: `
 INSERT INTO csat_responses
 WITH a AS (
-  SELECT s.i, s.order_id, s.shipment_id, s.c, s.arrive_s, s.is_late, s.late_days, s.hold_days, n.i IS NOT NULL AS notified,
+  SELECT s.i, s.order_id, s.shipment_id, s.c, s.arrive_s, s.is_late, s.late_days, s.hold_days, n.i IS NOT NULL AS notified, coalesce(n.csat_shift, 0) AS csat_shift,
     s.arrive_s + 86400 AS sent_s,
     s.arrive_s + 86400 + 3600 * 6 * exp(sn(s.i, 800)) AS responded_s,
     su(s.i, 801) < ${C.responseBase.value} + ${C.responseLate.value} * s.is_late::INT AS responds
   FROM _s s LEFT JOIN _notice n ON n.i = s.i WHERE s.will_deliver),
 b AS (
   SELECT a.*, greatest(1, least(5, round(${C.base.value} + ${C.late.value} * a.is_late::INT + ${C.lateDays.value} * least(a.late_days, 5)
-      + CASE WHEN a.notified THEN CASE WHEN a.is_late THEN ${C.noticeWhenLate.value} ELSE ${C.noticeWhenOnTime.value} END ELSE 0 END
+      + a.csat_shift
       + ${C.holdNoNotice.value} * (a.hold_days > 0 AND NOT a.notified)::INT + ${C.noise.value} * sn(a.i, 802))))::INT AS score
   FROM a WHERE a.responds AND a.responded_s <= ${asOf})
 SELECT 'csat_' || lpad(b.i::VARCHAR, ${w}, '0'), b.order_id, b.shipment_id, ${custId('b.c')}, b.score,
@@ -519,7 +484,7 @@ FROM b;
 INSERT INTO support_contacts
 WITH a AS (
   SELECT s.i, s.order_id, s.shipment_id, s.c, s.is_late, s.late_days, s.hold_days, s.will_deliver, s.shipped_s, s.arrive_s, s.promised_s,
-    s.exc_s, n.i IS NOT NULL AS notified, r.returned, r.reason AS return_reason, r.requested_s
+    s.exc_s, coalesce(n.contact_shift, 0) AS contact_shift, r.returned, r.reason AS return_reason, r.requested_s
   FROM _s s JOIN _ret r ON r.i = s.i LEFT JOIN _notice n ON n.i = s.i),
 x AS (
   SELECT * FROM (
@@ -533,7 +498,7 @@ x AS (
       CASE y.kc
         WHEN 0 THEN su(a.i, 701) < CASE WHEN NOT a.will_deliver THEN ${W.returnToSender.value}
           ELSE greatest(0.005, ${W.base.value} + ${W.late.value} * a.is_late::INT + ${W.lateDays.value} * least(a.late_days, 4)
-            + ${W.hold.value} * (a.hold_days > 0)::INT + ${W.noticeWhenLate.value} * (a.is_late AND a.notified)::INT) END
+            + ${W.hold.value} * (a.hold_days > 0)::INT + a.contact_shift) END
         WHEN 1 THEN a.returned AND a.return_reason = 'damaged' WHEN 2 THEN a.returned AND su(a.i, 702) < 0.3 ELSE su(a.i, 704) < 0.003 END AS present
     FROM a CROSS JOIN (SELECT range AS kc FROM range(4)) y)
   WHERE present AND at_s <= ${asOf})
@@ -544,22 +509,7 @@ SELECT 'sc_' || lpad(x.i::VARCHAR, ${w}, '0') || '_' || x.kc, ${custId('x.c')}, 
 FROM x;`,
   });
 
-  add('nba', 1, {
-    write: `
-INSERT INTO nba_decisions
-SELECT 'nba_' || lpad(d.i::VARCHAR, ${w}, '0'), ${custId('s.c')}, s.order_id, s.shipment_id, ${ts('d.decided_s')},
-  json_object('carrier', d.carrier, 'service_level', d.service_level, 'zone', d.zone, 'risk_score', round(d.risk, 4),
-    'disruption', d.hold_days > 0, 'days_to_promise', round((d.promised_s - d.decided_s) / 86400, 2),
-    'order_value', d.subtotal, 'category', ct.name),
-  d.action, d.propensity, 'logging-v1',
-  CASE WHEN d.decided_s + 30 * 86400 <= ${asOf} THEN CASE WHEN d.retained THEN 'repeat_purchase' ELSE 'none' END END,
-  CASE WHEN d.decided_s + 30 * 86400 <= ${asOf} THEN d.retained::INT::DOUBLE END,
-  CASE WHEN d.decided_s + 30 * 86400 <= ${asOf} THEN ${ts('d.decided_s + 30 * 86400')} END
-FROM _nba d JOIN _s s ON s.i = d.i JOIN _cat ct ON ct.ci = d.main_ci;
-
-INSERT INTO truth_nba_outcomes
-SELECT 'nba_' || lpad(i::VARCHAR, ${w}, '0'), p_none, p_proactive_delay_notice, p_discount_10, p_free_return, is_late FROM _nba;`,
-  });
+  add('nba', 1, { write: nbaWriteSql({ asOf, idWidth: w, custId, ts }) });
 
   add('truth_transit', 4, {
     prepare: `
@@ -606,6 +556,6 @@ FROM _s s JOIN _tp p ON p.i = s.i JOIN _tm m ON m.i = s.i JOIN _lane l ON l.li =
 
 /** Temp tables the stages create; dropped when the run ends. */
 export const TEMP_TABLES = [
-  '_te', '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_notice', '_bill', '_inv', '_ret', '_mev', '_tp', '_tm',
+  '_te', '_ord', '_cust', '_items', '_oa', '_s1', '_s2', '_s', '_nba', '_nbv', '_notice', '_bill', '_inv', '_ret', '_mev', '_tp', '_tm',
   '_metro', '_fc', '_lane', '_offer', '_lo', '_cat', '_slot', '_bcal', '_bord', '_dcal', '_dis', '_hub', '_ek', '_name', '_q',
 ];

@@ -232,10 +232,59 @@ describe('generateSample on a real DuckDB', () => {
     expect(r!.n).toBeGreaterThan(50);
     expect(r!.lo).toBeGreaterThan(0);
     expect(r!.hi).toBeLessThanOrEqual(1);
-    expect(r!.actions).toBe(4);
-    expect(await num(wh, `SELECT count(*) FROM nba_decisions d WHERE action = 'proactive_delay_notice' AND NOT EXISTS (
-      SELECT 1 FROM email_messages m WHERE m.shipment_id = d.shipment_id AND m.kind = 'delay') AND d.customer_id IN (SELECT customer_id FROM customers WHERE consent_email_transactional)`)).toBe(0);
-    expect(await num(wh, 'SELECT count(*) FROM nba_decisions d LEFT JOIN truth_nba_outcomes o USING (decision_id) WHERE o.decision_id IS NULL')).toBe(0);
-    expect(await num(wh, "SELECT count(*) FROM truth_nba_effects WHERE action = 'proactive_delay_notice' AND logit_effect_if_late > 0")).toBe(1);
+    expect(r!.actions).toBe(5);
+    // Every action but none sends a delay email to a customer with transactional consent.
+    expect(await num(wh, `SELECT count(*) FROM nba_decisions d WHERE action <> 'none' AND NOT EXISTS (
+      SELECT 1 FROM email_messages m WHERE m.shipment_id = d.shipment_id AND m.kind = 'delay')`)).toBe(0);
+    expect(await num(wh, `SELECT count(*) FROM nba_decisions d WHERE action = 'none' AND EXISTS (
+      SELECT 1 FROM email_messages m WHERE m.shipment_id = d.shipment_id AND m.kind = 'delay')`)).toBe(0);
+    expect(await num(wh, "SELECT count(*) FROM truth_nba_action_effects WHERE action = 'apology_notice' AND repeat_logit_if_late > 0")).toBe(1);
+  });
+
+  it('the NBA truth: five actions per decision, eligibility as the policy sees it, propensities of logging-v1', async () => {
+    expect(await num(wh, `SELECT count(*) FROM nba_decisions d LEFT JOIN (SELECT decision_id, count(*) AS k FROM truth_nba_action_values GROUP BY 1) v
+      USING (decision_id) WHERE v.k IS DISTINCT FROM 5`)).toBe(0);
+    // The logged action was eligible; none always is; an ineligible action has no expectations.
+    expect(await num(wh, `SELECT count(*) FROM nba_decisions d JOIN truth_nba_action_values v ON v.decision_id = d.decision_id AND v.action = d.action WHERE NOT v.eligible`)).toBe(0);
+    expect(await num(wh, "SELECT count(*) FROM truth_nba_action_values WHERE action = 'none' AND NOT eligible")).toBe(0);
+    expect(await num(wh, 'SELECT count(*) FROM truth_nba_action_values WHERE NOT eligible AND expected_reward IS NOT NULL')).toBe(0);
+    expect(await num(wh, "SELECT count(*) FROM truth_nba_action_values WHERE action = 'discount_code' AND NOT eligible")).toBeGreaterThan(0);
+    // The rules are the policy's (src/ml/nba/eligibility.ts), read from the logged context.
+    const rows = await wh.all<{ context: string; action: string; eligible: boolean }>(
+      'SELECT d.context::VARCHAR AS context, v.action, v.eligible FROM nba_decisions d JOIN truth_nba_action_values v USING (decision_id)');
+    const { isEligible } = await import('../../src/ml/nba/eligibility.js');
+    const mismatches = rows.filter((x) => isEligible(x.action as never, JSON.parse(x.context)) !== x.eligible);
+    expect(mismatches).toEqual([]);
+    // The logged propensity is logging-v1's softmax over the eligible actions (risk is logged to 4 decimals).
+    const { BEHAVIOUR } = await import('../../src/synth/behaviour.js');
+    const L = BEHAVIOUR.nbaLogging;
+    const logged = await wh.all<{ context: string; action: string; propensity: number }>('SELECT context::VARCHAR AS context, action, propensity FROM nba_decisions');
+    const names = ['none', 'apology_notice', 'reschedule_offer', 'discount_code', 'shipping_refund'] as const;
+    for (const d of logged) {
+      const c = JSON.parse(d.context) as { risk_score: number; order_value: number };
+      const r = c.risk_score;
+      const logit = [0, L.apologyIntercept.value + L.apologyRisk.value * r, L.rescheduleIntercept.value + L.rescheduleRisk.value * r,
+        L.discountIntercept.value + L.discountRisk.value * r + L.discountHighValue.value * Number(c.order_value > 150), L.refundIntercept.value + L.refundRisk.value * r];
+      const w = names.map((a, k) => (isEligible(a, JSON.parse(d.context)) ? Math.exp(logit[k]) : 0));
+      const p = w[names.indexOf(d.action as (typeof names)[number])] / w.reduce((x, y) => x + y, 0);
+      expect(Math.abs(p - d.propensity)).toBeLessThan(1e-3);
+    }
+  });
+
+  it('realized NBA rewards agree with the true expected rewards of the logged actions', async () => {
+    const r = await wh.one<{ n: number; obs: number; exp: number; sd: number }>(`
+      SELECT count(*) AS n, avg(d.reward) AS obs, avg(v.expected_reward) AS exp, stddev_samp(d.reward) AS sd
+      FROM nba_decisions d JOIN truth_nba_action_values v ON v.decision_id = d.decision_id AND v.action = d.action WHERE d.reward IS NOT NULL`);
+    expect(r!.n).toBeGreaterThan(50);
+    expect(Math.abs(r!.obs - r!.exp)).toBeLessThan((4 * r!.sd) / Math.sqrt(r!.n));
+    // The reward is the documented combination of the outcome's parts.
+    const bad = await num(wh, `SELECT count(*) FROM nba_decisions d WHERE d.reward IS NOT NULL AND abs(d.reward - (
+      (8 + 0.12 * (context->>'order_value')::DOUBLE) * (outcome::JSON->>'repeat_purchase')::BOOLEAN::INT
+      - 6 * (outcome::JSON->>'support_contact')::BOOLEAN::INT - (outcome::JSON->>'cost')::DOUBLE
+      + 2 * coalesce((outcome::JSON->>'csat')::INT - 3, 0))) > 0.01`);
+    expect(bad).toBe(0);
+    // Logged CSAT answers are the shipment's survey answers.
+    expect(await num(wh, `SELECT count(*) FROM nba_decisions d JOIN csat_responses c USING (shipment_id)
+      WHERE d.outcome IS NOT NULL AND (d.outcome::JSON->>'csat')::INT IS DISTINCT FROM c.score`)).toBe(0);
   });
 });
