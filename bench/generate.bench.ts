@@ -1,16 +1,19 @@
 /**
  * Generating and loading a synthetic history into a DuckDB file: 1M shipments by default
- * (SHIPCAST_BENCH_GENERATE_SHIPMENTS overrides). Target: <= 60 s on a 2-core machine. Reports
- * wall and process CPU seconds, per-step wall and CPU seconds, and the load average, because other
- * work on the machine inflates the wall time. The same-run baseline is DuckDB alone rewriting the
- * generated rows of tracking_events, the largest table (CREATE TABLE AS SELECT, no index), so
- * `ratioToBaseline` tracks the generator's cost against what the machine can write right now.
+ * (SHIPCAST_BENCH_GENERATE_SHIPMENTS overrides). The same-run baseline is DuckDB alone rewriting
+ * the generated rows of tracking_events, the largest table (CREATE TABLE AS SELECT, no index), and
+ * the goal is judged on `ratioToBaseline` <= 7.5, not on an absolute time, because this VM's speed
+ * varies by 10-20 % from day to day. Wall and process CPU seconds, per-step wall and CPU seconds and
+ * the load average are reported as information.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openWarehouse } from '../src/warehouse/duckdb-warehouse.js';
 import { generateSample } from '../src/synth/generate.js';
+
+/** Goal: generate + load at most this many times the same-run baseline. */
+const TARGET_RATIO = 7.5;
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const cpuSeconds = (u: NodeJS.CpuUsage) => round2((u.user + u.system) / 1e6);
@@ -45,8 +48,6 @@ export default async function generateBench(): Promise<Record<string, unknown>> 
     return {
       shipments,
       seconds: round2(seconds),
-      targetSeconds: 60,
-      withinTarget: seconds <= 60,
       cpuSeconds: cpuSeconds(cpu),
       shipmentsPerSecond: Math.round(shipments / seconds),
       trackingEventsPerSecond: Math.round(summary.counts.tracking_events / seconds),
@@ -56,6 +57,8 @@ export default async function generateBench(): Promise<Record<string, unknown>> 
         cpuSeconds: cpuSeconds(baselineCpu),
       },
       ratioToBaseline: round2(seconds / baselineSeconds),
+      targetRatioToBaseline: TARGET_RATIO,
+      withinTarget: seconds / baselineSeconds <= TARGET_RATIO,
       stageSeconds: summary.stageSeconds,
       stageCpuSeconds: summary.stageCpuSeconds,
       dbFileMiB,

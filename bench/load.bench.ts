@@ -2,13 +2,14 @@
  * Bulk load of the generated data through `loadEntity` against DuckDB's own `CREATE TABLE AS SELECT
  * * FROM read_parquet / read_csv` on the same files, in the same run, each into a fresh migrated
  * database file. The input is `generateSample` exported with COPY, one file per canonical entity
- * (every table `shipcast load` accepts), loaded in the order of ENTITY_NAMES. Target: loader time
- * <= 1.3 × the CTAS time, over all the files of a format. The CTAS writes unindexed tables, while
- * the canonical tables carry their keys (and tracking_events a secondary index), so the bench also
- * times a plain `INSERT INTO <canonical table> SELECT * FROM <reader>`: the ratio against it is the
- * price of validation, rejects, key checks and sha256 bookkeeping alone. A last run loads into the
- * tables with their indexes dropped beforehand: the ratio it gives is the loader without building
- * keys. Each figure is the best of REPEATS runs, per table and in total.
+ * (every table `shipcast load` accepts), loaded in the order of ENTITY_NAMES. The canonical tables
+ * keep their keys (and tracking_events a secondary index), so the target is measured against
+ * DuckDB's own `INSERT INTO <canonical table> SELECT * FROM <reader>` into the same keyed tables:
+ * loader time <= 1.1 × that INSERT, over all the files of a format. That ratio is the price of
+ * validation, rejects, key checks and sha256 bookkeeping alone. The ratio to an unindexed `CREATE
+ * TABLE AS` of the same files is reported as information (it includes building the keys), and so is
+ * a last run into the tables with their indexes dropped beforehand. Each figure is the best of
+ * REPEATS runs, per table and in total.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +21,9 @@ import { loadEntity } from '../src/load/load-entity.js';
 import { ENTITY_NAMES, type EntityName } from '../src/load/entities.js';
 
 const SHIPMENTS = Number(process.env.SHIPCAST_BENCH_LOAD_SHIPMENTS ?? 130_000);
-const REPEATS = 2;
+const REPEATS = 3;
+/** The loader may cost at most this much more than DuckDB's own INSERT into the same keyed tables. */
+const TARGET_VS_INSERT = 1.1;
 
 async function fresh(dir: string, name: string) {
   for (const f of [name, `${name}.wal`]) fs.rmSync(path.join(dir, f), { force: true });
@@ -98,14 +101,16 @@ export default async function loadBench(): Promise<Record<string, unknown>> {
         ctasSeconds: r3(best.ctas.total),
         insertIntoCanonicalSeconds: r3(best.insert.total),
         loaderSeconds: r3(best.loader.total),
-        ratio: Number((best.loader.total / best.ctas.total).toFixed(2)),
-        targetRatio: 1.3,
         ratioVsInsertIntoCanonical: Number((best.loader.total / best.insert.total).toFixed(2)),
+        targetRatioVsInsertIntoCanonical: TARGET_VS_INSERT,
+        withinTarget: best.loader.total <= TARGET_VS_INSERT * best.insert.total,
+        ratioVsCtas: Number((best.loader.total / best.ctas.total).toFixed(2)),
         loaderWithoutIndexesSeconds: r3(best.loaderWithoutIndexes.total),
         ratioWithoutIndexes: Number((best.loaderWithoutIndexes.total / best.ctas.total).toFixed(2)),
         perTable: Object.fromEntries(ENTITY_NAMES.map((e) => [e, {
-          rows: rows[e], ctasSeconds: r3(best.ctas.perTable[e]), loaderSeconds: r3(best.loader.perTable[e]),
-          ratio: Number((best.loader.perTable[e] / best.ctas.perTable[e]).toFixed(2)),
+          rows: rows[e], insertSeconds: r3(best.insert.perTable[e]), ctasSeconds: r3(best.ctas.perTable[e]), loaderSeconds: r3(best.loader.perTable[e]),
+          ratioVsInsert: Number((best.loader.perTable[e] / best.insert.perTable[e]).toFixed(2)),
+          ratioVsCtas: Number((best.loader.perTable[e] / best.ctas.perTable[e]).toFixed(2)),
           ratioWithoutIndexes: Number((best.loaderWithoutIndexes.perTable[e] / best.ctas.perTable[e]).toFixed(2)),
         }])),
       };
