@@ -21,6 +21,12 @@ import { createEmailCapability, type EmailCapability } from './email/email-capab
 import { createIngestion, type Ingestion } from './ingest/ingestion.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { createApiKeyStore } from './auth/api-keys.js';
+import { ShipcastError } from './errors.js';
+import { startSnapshotPublisher } from './warehouse/snapshot.js';
+import { createSwappableWarehouse } from './warehouse/swappable-warehouse.js';
+import { refusingMailer, writerOnlyRoutes } from './replica/writer-only-routes.js';
+import { createReplicaRefresher, replicaMetrics, type RefreshOutcome, type ReplicaRefresher } from './replica/replica-refresh.js';
+import { linkSecretReadable } from './email/link-tokens.js';
 
 /** Everything a request handler or worker may need, built once per process. */
 export interface AppContext {
@@ -46,7 +52,7 @@ export interface App {
 }
 
 /** Liveness, readiness and Prometheus metrics. */
-function operationalRoutes(ctx: AppContext, ready: () => Promise<string | undefined>): Route[] {
+function operationalRoutes(ctx: Pick<AppContext, 'warehouse' | 'log' | 'metrics'>, ready: () => Promise<string | undefined>): Route[] {
   return [
     { method: 'GET', path: '/healthz', handler: () => Response.json({ status: 'ok' }) },
     {
@@ -76,6 +82,7 @@ function operationalRoutes(ctx: AppContext, ready: () => Promise<string | undefi
  * `config.dbPath` and owns it.
  */
 export async function createApp(config: Config, deps: { log: Logger; warehouse?: Warehouse; metrics?: Registry }): Promise<App> {
+  if (config.replication.role === 'replica') throw new ShipcastError('BAD_CONFIG', 'SHIPCAST_ROLE: a replica is built by createReplicaApp (`shipcast serve --replica`)', { field: 'SHIPCAST_ROLE' });
   const ownsWarehouse = deps.warehouse === undefined;
   const warehouse = deps.warehouse ?? (await openWarehouse(config.dbPath));
   const log = deps.log;
@@ -92,6 +99,9 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const ingestion = createIngestion({ config, log, warehouse, events, metrics, predictor: () => etaPredictor });
   closers.push(() => ingestion.close());
   const reports = reportRoutes({ warehouse, apiKeys: createApiKeyStore(warehouse), log });
+  // Last, so it stops first: a round in progress finishes before the warehouse closes.
+  const snapshots = config.replication.snapshotFile ? startSnapshotPublisher(warehouse, config.replication.snapshotFile, config.replication.snapshotEverySeconds, log) : undefined;
+  if (snapshots) closers.push(() => snapshots.stop());
   const ctx: AppContext = {
     config,
     log,
@@ -123,4 +133,82 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
       }
     },
   };
+}
+
+/** What an API replica is built from and serves with; see `createReplicaApp`. */
+export interface ReplicaContext {
+  config: Config;
+  log: Logger;
+  /** The snapshot, read-only; reopened in place when the writer publishes a new one. */
+  warehouse: Warehouse;
+  events: DomainEvents;
+  metrics: Registry;
+  etaPredictor: EtaPredictor;
+  graphql: GraphQLApi;
+  refresher: ReplicaRefresher;
+}
+
+export interface ReplicaApp {
+  ctx: ReplicaContext;
+  handler: FetchHandler;
+  /** Reopens the snapshot and reloads the active model now (SIGHUP). */
+  refresh(): Promise<RefreshOutcome>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds a stateless API replica (docs/SCALE.md, section 4) over `config.dbPath`, a snapshot the
+ * writer publishes, opened read-only so any number of replicas share it: GraphQL queries (ETAs,
+ * shipments, models, email previews), reports and the operational routes. Mutations and
+ * subscriptions answer READ_ONLY_REPLICA, webhooks and email links 503; no worker starts. Every
+ * cache (API keys, tracking numbers, predictions, the online calibration) is per process.
+ */
+export async function createReplicaApp(config: Config, deps: { log: Logger; metrics?: Registry }): Promise<ReplicaApp> {
+  const log = deps.log.child({ role: 'replica' });
+  const readOnly = { writerUrl: config.replication.writerUrl };
+  // Previews sign links; with a key of its own a replica would show links the writer refuses.
+  if (!linkSecretReadable(config.linkSecret, config.dataDir)) {
+    throw new ShipcastError('BAD_CONFIG', `SHIPCAST_LINK_SECRET: a replica signs links with the writer's key; set it, or give the replica the writer's ${config.dataDir}/link-secret`, { field: 'SHIPCAST_LINK_SECRET' });
+  }
+  const open = (file: string) => openWarehouse(file, { readOnly: true });
+  const warehouse = createSwappableWarehouse(await open(config.dbPath));
+  try {
+    const events = new DomainEvents((err, event) => log.error({ err, event: (event as { type?: string }).type }, 'domain event handler failed'));
+    const metrics = deps.metrics ?? createMetricsRegistry({ defaultMetrics: config.env !== 'test' });
+    const models = createFileModelStore(config.modelsDir);
+    const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
+    // For its GraphQL reads (previews, messages) only: the worker never starts, and the mailer refuses.
+    const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor, mailer: refusingMailer() });
+    const graphql = await createGraphQLApi({
+      config, log, warehouse, events, metrics, predictor: () => etaPredictor, models, readOnly,
+      resolvers: [emailResolvers({ service: email.service, warehouse })],
+      train: async () => {
+        throw new ShipcastError('READ_ONLY_REPLICA', 'kind: training runs on the writer; this server is a read-only API replica', { field: 'kind' });
+      },
+    });
+    const refresher = await createReplicaRefresher({
+      warehouse, file: config.dbPath, open, models, predictor: graphql.predictor, log, pollSeconds: config.replication.pollSeconds, onRefreshed: replicaMetrics(metrics),
+    });
+    const ctx: ReplicaContext = { config, log, warehouse, events, metrics, etaPredictor, graphql, refresher };
+    const routes: Route[] = [
+      ...operationalRoutes(ctx, async () => undefined),
+      graphql.route,
+      ...reportRoutes({ warehouse, apiKeys: graphql.apiKeys, log }),
+      ...writerOnlyRoutes(readOnly),
+    ];
+    return {
+      ctx,
+      handler: createRouter(routes),
+      refresh: () => refresher.refresh(),
+      async close() {
+        await refresher.stop();
+        await graphql.close();
+        await email.close();
+        await warehouse.close();
+      },
+    };
+  } catch (e) {
+    await warehouse.close();
+    throw e;
+  }
 }

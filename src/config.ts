@@ -36,6 +36,11 @@ const EnvSchema = z.object({
   MAILGUN_PROMO_DOMAIN: optionalString,
   MAILGUN_URL: optionalString,
   MAILGUN_WEBHOOK_SIGNING_KEY: optionalString,
+  SHIPCAST_ROLE: z.enum(['writer', 'replica']).default('writer'),
+  SHIPCAST_WRITER_URL: z.string().trim().url().optional(),
+  SHIPCAST_REPLICA_POLL_SECONDS: z.coerce.number().min(0).default(5),
+  SHIPCAST_SNAPSHOT_FILE: optionalString,
+  SHIPCAST_SNAPSHOT_EVERY_SECONDS: z.coerce.number().positive().default(300),
 });
 
 /** The validated, typed configuration of one shipcast process. */
@@ -59,6 +64,18 @@ export interface Config {
     provider: 'outbox' | 'mailgun';
     mailgun: { apiKey?: string; domain?: string; promoDomain?: string; url?: string; webhookSigningKey?: string };
   };
+  /** The writer/replica split of docs/SCALE.md (section 4). */
+  replication: {
+    /** `writer` (default) owns the file; `replica` opens it read-only and serves only reads. */
+    role: 'writer' | 'replica';
+    /** Where writes go, named in a replica's refusals. */
+    writerUrl?: string;
+    /** How often a replica checks its snapshot file and the active model (0: only on SIGHUP). */
+    pollSeconds: number;
+    /** A writer publishes a read-only snapshot of the warehouse here (at start, then every `snapshotEverySeconds`). */
+    snapshotFile?: string;
+    snapshotEverySeconds: number;
+  };
 }
 
 /** Flags a CLI command may pass that take precedence over the environment. */
@@ -67,6 +84,8 @@ export interface ConfigOverrides {
   port?: number;
   host?: string;
   olist?: string;
+  role?: 'writer' | 'replica';
+  snapshotFile?: string;
 }
 
 /**
@@ -87,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ShipcastError('BAD_CONFIG', 'MAILGUN_API_KEY: required when SHIPCAST_MAILER=mailgun', { field: 'MAILGUN_API_KEY' });
   }
   const dbPath = overrides.db ?? e.SHIPCAST_DB;
+  const snapshotFile = overrides.snapshotFile ?? e.SHIPCAST_SNAPSHOT_FILE;
   return {
     dbPath: dbPath === ':memory:' ? dbPath : path.resolve(dbPath),
     modelsDir: path.resolve(e.SHIPCAST_MODELS_DIR),
@@ -121,6 +141,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         url: e.MAILGUN_URL,
         webhookSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
       },
+    },
+    replication: {
+      role: overrides.role ?? e.SHIPCAST_ROLE,
+      writerUrl: e.SHIPCAST_WRITER_URL,
+      pollSeconds: e.SHIPCAST_REPLICA_POLL_SECONDS,
+      snapshotFile: snapshotFile === undefined ? undefined : path.resolve(snapshotFile),
+      snapshotEverySeconds: e.SHIPCAST_SNAPSHOT_EVERY_SECONDS,
     },
   };
 }

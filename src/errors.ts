@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'CONSENT_REQUIRED'
   | 'SUPPRESSED'
   | 'PROVIDER_ERROR'
+  /** A write sent to a read-only API replica (`shipcast serve --replica`); the writer takes it. */
+  | 'READ_ONLY_REPLICA'
   | 'INTERNAL';
 
 export class ShipcastError extends Error {

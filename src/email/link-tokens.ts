@@ -61,6 +61,11 @@ export function createLinkSigner(secret: string | Buffer, ttl: Record<LinkScope,
   };
 }
 
+/** True when `resolveLinkSecret` would find a key without creating one (API replicas must not invent their own). */
+export function linkSecretReadable(linkSecret: string | undefined, dataDir: string): boolean {
+  return Boolean(linkSecret) || fs.existsSync(path.join(dataDir, 'link-secret'));
+}
+
 /**
  * The link secret: `config.linkSecret` when set, otherwise a random 32-byte key generated once and
  * persisted (mode 0600) as `<dataDir>/link-secret`, so links survive restarts with no setup.

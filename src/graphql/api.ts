@@ -17,6 +17,7 @@ import type { Resolvers } from './generated/resolvers-types.js';
 import { trainEta, type TrainEtaDeps } from '../ml/eta/train.js';
 import { ShipcastError } from '../errors.js';
 import type { CoreDeps } from '../core-deps.js';
+import type { ReadOnlyOptions } from './read-only.js';
 
 /** The `train` function for `trainModel`: ETA models train in-process; other kinds have no trainer here. */
 export function modelTrainer(deps: TrainEtaDeps): TrainFn {
@@ -35,6 +36,8 @@ export interface GraphQLApiDeps extends CoreDeps {
   train: TrainFn;
   /** Resolver maps of other capabilities. */
   resolvers?: readonly Resolvers[];
+  /** Serve as a read-only API replica (docs/SCALE.md, section 4): reads only, writes refused naming the writer. */
+  readOnly?: ReadOnlyOptions;
 }
 
 export interface GraphQLApi {
@@ -42,6 +45,8 @@ export interface GraphQLApi {
   server: GraphQLServer;
   apiKeys: ApiKeyStore;
   jobs: TrainingJobs;
+  /** The predictor resolvers use (the app's, behind the prediction cache); its `reload` also empties the cache. */
+  predictor: () => EtaPredictor | undefined;
   close(): Promise<void>;
 }
 
@@ -66,6 +71,7 @@ export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi
     warehouse,
     train: deps.train,
     log,
+    readOnly: deps.readOnly !== undefined,
     onSucceeded: async (kind) => {
       if (kind === 'eta') await predictor()?.reload();
     },
@@ -82,6 +88,7 @@ export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi
       persistedOperations,
       resolvers: deps.resolvers,
       metrics: deps.metrics,
+      readOnly: deps.readOnly,
     },
   );
   return {
@@ -89,6 +96,7 @@ export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi
     server,
     apiKeys,
     jobs,
+    predictor,
     close: () => jobs.close(),
   };
 }

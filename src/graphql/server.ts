@@ -20,6 +20,7 @@ import { createRateLimiter } from '../auth/rate-limiter.js';
 import { createLoaders, type GraphQLContext, type GraphQLServices } from './context.js';
 import { createErrorMasker } from './errors.js';
 import { enforcePermissions } from './permissions.js';
+import { refuseWrites, type ReadOnlyOptions } from './read-only.js';
 import { CORE_RESOLVERS, mergeResolvers } from './resolvers/index.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 
@@ -66,6 +67,8 @@ export interface GraphQLServerOptions {
   metrics?: Registry;
   /** Defaults to the root schema.graphql. */
   schemaSdl?: string;
+  /** Serve as a read-only API replica: mutations and subscriptions answer READ_ONLY_REPLICA. */
+  readOnly?: ReadOnlyOptions;
 }
 
 export interface GraphQLServer {
@@ -100,9 +103,10 @@ async function limitBody(req: Request, max: number): Promise<Request | 'too-larg
 }
 
 /** Builds the schema with resolvers and permission checks, without serving it (tests, codegen checks). */
-export function buildSchema(sdl: string, resolvers: readonly Resolvers[] = []): GraphQLSchema {
+export function buildSchema(sdl: string, resolvers: readonly Resolvers[] = [], opts: { readOnly?: ReadOnlyOptions } = {}): GraphQLSchema {
   const schema = createSchema<GraphQLContext>({ typeDefs: sdl, resolvers: mergeResolvers([...CORE_RESOLVERS, ...resolvers]) as never });
-  return enforcePermissions(schema);
+  // Permissions wrap outermost, so a caller without the permission gets FORBIDDEN on writer and replica alike.
+  return enforcePermissions(opts.readOnly ? refuseWrites(schema, opts.readOnly) : schema);
 }
 
 export function createGraphQLServer(
@@ -111,7 +115,7 @@ export function createGraphQLServer(
 ): GraphQLServer {
   const { services, apiKeys, log } = deps;
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const schema = buildSchema(opts.schemaSdl ?? fs.readFileSync(SCHEMA_PATH, 'utf8'), opts.resolvers);
+  const schema = buildSchema(opts.schemaSdl ?? fs.readFileSync(SCHEMA_PATH, 'utf8'), opts.resolvers, { readOnly: opts.readOnly });
   const armor = new EnvelopArmor({
     maxDepth: { n: limits.maxDepth },
     costLimit: { maxCost: limits.maxCost },

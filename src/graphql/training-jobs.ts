@@ -44,12 +44,16 @@ export async function createTrainingJobs(deps: {
   train: TrainFn;
   log: Logger;
   onSucceeded?: (kind: ModelKind, version: string) => Promise<void>;
+  /** An API replica's runner: jobs can be read, none submitted (READ_ONLY_REPLICA), nothing marked at start. */
+  readOnly?: boolean;
 }): Promise<TrainingJobs> {
   const { warehouse, train, log } = deps;
-  await warehouse.run(
-    `UPDATE model_training_jobs SET status = 'failed', finished_at = current_timestamp, error = 'interrupted: the server stopped before the job finished'
-     WHERE status IN ('queued', 'running')`,
-  );
+  if (!deps.readOnly) {
+    await warehouse.run(
+      `UPDATE model_training_jobs SET status = 'failed', finished_at = current_timestamp, error = 'interrupted: the server stopped before the job finished'
+       WHERE status IN ('queued', 'running')`,
+    );
+  }
   let queue: Promise<void> = Promise.resolve();
   let closed = false;
 
@@ -74,6 +78,7 @@ export async function createTrainingJobs(deps: {
 
   return {
     async submit(kind, requestedBy) {
+      if (deps.readOnly) throw new ShipcastError('READ_ONLY_REPLICA', 'kind: training runs on the writer; this server is a read-only API replica', { field: 'kind' });
       if (closed) throw new ShipcastError('CONFLICT', 'the server is shutting down; training is not accepting jobs');
       const pending = await warehouse.one<JobRow>(
         `SELECT ${COLUMNS} FROM model_training_jobs WHERE kind = $1 AND status IN ('queued', 'running') ORDER BY created_at LIMIT 1`,

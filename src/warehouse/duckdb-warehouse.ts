@@ -5,6 +5,7 @@ import type { Row, SqlRunner, SqlValue, Warehouse } from './warehouse.js';
 import { applyMigrations } from './migrate.js';
 import { restoreDeferredIndexes } from './bulk-indexes.js';
 import { readColumns } from './duckdb-columns.js';
+import { assertSchemaCurrent } from './schema-version.js';
 import { ShipcastError } from '../errors.js';
 
 /** A FIFO mutex: DuckDB transactions are per connection, so writers must not interleave. */
@@ -83,6 +84,17 @@ export interface OpenOptions {
    * false: for loads a person watches, since tracking may cost a little on heavy statements).
    */
   trackProgress?: boolean;
+  /**
+   * Open an existing file with DuckDB's `access_mode = 'READ_ONLY'`, as API replicas do: many
+   * processes may then share the file, but none may write it while they do. Migrations and the
+   * deferred-index recovery are skipped (they write); instead the file's schema must already be at
+   * this build's version, else BAD_CONFIG. Writes through the warehouse fail with READ_ONLY_REPLICA.
+   */
+  readOnly?: boolean;
+}
+
+function readOnlyRefusal(what: string): ShipcastError {
+  return new ShipcastError('READ_ONLY_REPLICA', `${what}: the warehouse is open read-only (an API replica); the writer process does the writing`);
 }
 
 /**
@@ -91,9 +103,14 @@ export interface OpenOptions {
  * does not block them (DuckDB is MVCC); writes are serialized through one connection.
  */
 export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Promise<Warehouse> {
-  if (dbPath !== ':memory:') fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const readOnly = opts.readOnly === true;
+  if (readOnly && (dbPath === ':memory:' || !fs.existsSync(dbPath))) {
+    throw new ShipcastError('BAD_CONFIG', `db: ${dbPath} does not exist; a read-only warehouse opens an existing file (a snapshot from \`shipcast snapshot\`)`, { field: 'db' });
+  }
+  if (dbPath !== ':memory:' && !readOnly) fs.mkdirSync(path.dirname(dbPath), { recursive: true });
   const options: Record<string, string> = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'true' };
   if (opts.threads) options.threads = String(opts.threads);
+  if (readOnly) options.access_mode = 'READ_ONLY';
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(dbPath, options);
@@ -156,6 +173,21 @@ export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Pro
       });
     },
   };
+  if (readOnly) {
+    // Refused before DuckDB sees them, with a code callers can branch on (DuckDB's own error is a plain string).
+    wh.run = async () => { throw readOnlyRefusal('run'); };
+    wh.transaction = async () => { throw readOnlyRefusal('transaction'); };
+    wh.append = async (table) => { throw readOnlyRefusal(`append to ${table}`); };
+    // Nothing to fold: a read-only instance never writes a WAL.
+    wh.checkpoint = async () => undefined;
+    try {
+      await assertSchemaCurrent(wh);
+    } catch (e) {
+      await wh.close();
+      throw e;
+    }
+    return wh;
+  }
   if (opts.migrate !== false) {
     await applyMigrations(wh);
     // A bulk write that died with its indexes dropped left them journalled; put them back first.

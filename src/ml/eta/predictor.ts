@@ -90,6 +90,8 @@ export async function createEtaPredictor(deps: { warehouse: Warehouse; modelsDir
   }
 
   async function reload(): Promise<void> {
+    // The replay reads outcomes from the warehouse, which a replica may just have reopened on newer data.
+    adaptive = undefined;
     const version = await store.activeVersion('eta');
     if (!version) {
       bundle?.model.dispose();
