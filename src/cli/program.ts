@@ -11,6 +11,7 @@ import { registerIngestCommands } from './ingest-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerStartCommand } from './start-command.js';
 import { registerReportCommand } from './report-command.js';
+import { registerExportCommand } from './export-command.js';
 import { registerSnapshotCommand } from './snapshot-command.js';
 
 /** Builds the `shipcast` command tree bound to a runtime. */
@@ -30,6 +31,7 @@ export function buildProgram(rt: CliRuntime): Command {
   registerStartCommand(program, rt);
   registerServeCommand(program, rt);
   registerReportCommand(program, rt);
+  registerExportCommand(program, rt);
   registerSnapshotCommand(program, rt);
   return program;
 }
