@@ -16,6 +16,9 @@ import { emailResolvers } from './graphql/email/email-resolvers.js';
 import { createGraphQLApi, modelTrainer, type GraphQLApi } from './graphql/api.js';
 import { createFileModelStore } from './ml/registry/file-model-store.js';
 import { createEtaPredictor } from './ml/eta/predictor.js';
+import { createReturnsPredictor } from './ml/returns/predictor.js';
+import type { ReturnsPredictor } from './domain/returns.js';
+import { returnsResolvers } from './graphql/resolvers/returns.js';
 import type { EtaPredictor } from './domain/eta.js';
 import { createEmailCapability, type EmailCapability } from './email/email-capability.js';
 import { createIngestion, type Ingestion } from './ingest/ingestion.js';
@@ -38,6 +41,8 @@ export interface AppContext {
   // app-context-fields: one line per capability.
   /** The active ETA model (shared by GraphQL, ingestion and email); MODEL_NOT_READY until one is trained. */
   etaPredictor: EtaPredictor;
+  /** The active returns model (GraphQL `returnRisk`); MODEL_NOT_READY until one is trained. */
+  returnsPredictor: ReturnsPredictor;
   graphql: GraphQLApi;
   email: EmailCapability;
   ingestion: Ingestion;
@@ -91,10 +96,11 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const closers: Array<() => Promise<void>> = [];
   // app-build: each capability builds its services here and adds them to ctx / closers.
   const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
+  const returnsPredictor = await createReturnsPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
   const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor });
   await email.start();
   closers.push(() => email.close());
-  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, resolvers: [emailResolvers({ service: email.service, warehouse })], models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
+  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, resolvers: [emailResolvers({ service: email.service, warehouse }), returnsResolvers({ predictor: () => returnsPredictor })], models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
   closers.push(() => graphql.close());
   const ingestion = createIngestion({ config, log, warehouse, events, metrics, predictor: () => etaPredictor });
   closers.push(() => ingestion.close());
@@ -110,6 +116,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
     metrics,
     // app-context-values: one line per capability.
     etaPredictor,
+    returnsPredictor,
     graphql,
     email,
     ingestion,

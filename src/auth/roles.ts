@@ -5,12 +5,12 @@
 export const ROLES = ['email-system', 'data-scientist', 'leadership', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PERMISSIONS = ['SHIPMENTS_READ', 'EMAIL_SEND', 'MODELS_READ', 'MODELS_TRAIN', 'REPORTS_READ', 'KEYS_MANAGE'] as const;
+export const PERMISSIONS = ['SHIPMENTS_READ', 'EMAIL_SEND', 'MODELS_READ', 'MODELS_TRAIN', 'REPORTS_READ', 'KEYS_MANAGE', 'SCORES_READ'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  'email-system': ['SHIPMENTS_READ', 'EMAIL_SEND'],
-  'data-scientist': ['MODELS_READ', 'MODELS_TRAIN'],
+  'email-system': ['SHIPMENTS_READ', 'EMAIL_SEND', 'SCORES_READ'],
+  'data-scientist': ['MODELS_READ', 'MODELS_TRAIN', 'SCORES_READ'],
   leadership: ['MODELS_READ', 'REPORTS_READ'],
   admin: PERMISSIONS,
 };

@@ -4,6 +4,7 @@ import { registerStatusCommand } from './status-command.js';
 // cli-commands: each capability registers its commands here, one line each.
 import { registerGenerateCommand } from './generate-command.js';
 import { registerEtaCommands } from './eta-commands.js';
+import { registerReturnsCommands } from './returns-commands.js';
 import { registerLoadCommand } from './load-command.js';
 import { registerEmailCommand } from './email-command.js';
 import { registerKeysCommand } from './keys-command.js';
@@ -24,6 +25,7 @@ export function buildProgram(rt: CliRuntime): Command {
   // register-commands: one line per capability.
   registerGenerateCommand(program, rt);
   registerEtaCommands(program, rt);
+  registerReturnsCommands(program, rt);
   registerLoadCommand(program, rt);
   registerEmailCommand(program, rt);
   registerKeysCommand(program, rt);

@@ -7,18 +7,20 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { openWarehouse } from '../warehouse/duckdb-warehouse.js';
 import { generateSample } from '../synth/generate.js';
 import { epochLabel, trainEta } from '../ml/eta/train.js';
+import { trainReturns } from '../ml/returns/train.js';
 import { createFileModelStore } from '../ml/registry/file-model-store.js';
 import { createApiKeyStore } from '../auth/api-keys.js';
 import { createApp } from '../app.js';
 import { listen } from '../http/router.js';
 import { writeReports } from '../reports/build-reports.js';
 import { runUntilSignal, type CliRuntime } from './runtime.js';
+import { isShipcastError } from '../errors.js';
 
 export interface StartOptions {
   db?: string;
   port?: string;
   host?: string;
-  /** Prepare data, model and key, then exit without serving (used by tests and CI warm-up). */
+  /** Prepare data, models and key, then exit without serving (used by tests and CI warm-up). */
   serve?: boolean;
 }
 
@@ -27,6 +29,9 @@ export interface StartReport {
   generated: boolean;
   trained: boolean;
   etaVersion: string;
+  trainedReturns: boolean;
+  /** Undefined when the warehouse had too few orders with a closed return window to train on. */
+  returnsVersion?: string;
   adminKeyFile: string;
   createdAdminKey: boolean;
   /** The leadership report page, rewritten on every start so it reflects the current data. */
@@ -36,10 +41,10 @@ export interface StartReport {
 async function ensureSample(rt: CliRuntime, config: Config, wh: Warehouse): Promise<boolean> {
   const n = (await wh.one<{ n: number }>('SELECT count(*) AS n FROM shipments'))?.n ?? 0;
   if (n > 0) {
-    rt.err(`[1/4] warehouse ${config.dbPath} already holds ${n.toLocaleString('en-US')} shipments; reusing it`);
+    rt.err(`[1/5] warehouse ${config.dbPath} already holds ${n.toLocaleString('en-US')} shipments; reusing it`);
     return false;
   }
-  rt.err(`[1/4] generating a synthetic sample: ${config.sampleShipments.toLocaleString('en-US')} shipments, seed ${config.seed} …`);
+  rt.err(`[1/5] generating a synthetic sample: ${config.sampleShipments.toLocaleString('en-US')} shipments, seed ${config.seed} …`);
   let lastPct = -1;
   const s = await generateSample(wh, {
     seed: config.seed,
@@ -58,10 +63,10 @@ async function ensureSample(rt: CliRuntime, config: Config, wh: Warehouse): Prom
 async function ensureEtaModel(rt: CliRuntime, config: Config, wh: Warehouse, log: Logger): Promise<{ version: string; trained: boolean }> {
   const active = await createFileModelStore(config.modelsDir).activeVersion('eta');
   if (active) {
-    rt.err(`[2/4] ETA model ${active} is active in ${config.modelsDir}; reusing it`);
+    rt.err(`[2/5] ETA model ${active} is active in ${config.modelsDir}; reusing it`);
     return { version: active, trained: false };
   }
-  rt.err('[2/4] training the ETA model …');
+  rt.err('[2/5] training the ETA model …');
   const r = await trainEta(
     {
       warehouse: wh, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend,
@@ -72,6 +77,28 @@ async function ensureEtaModel(rt: CliRuntime, config: Config, wh: Warehouse, log
   const v = r.metrics.validation;
   rt.err(`      ${r.version}: P50 MAE ${v.mae.toFixed(2)} d, P10–P90 coverage ${(v.coverage * 100).toFixed(1)} %, width ${v.meanWidth.toFixed(2)} d (${r.metrics.seconds} s on ${r.metrics.backend})`);
   r.model.dispose();
+  return { version: r.version, trained: true };
+}
+
+async function ensureReturnsModel(rt: CliRuntime, config: Config, wh: Warehouse, log: Logger): Promise<{ version?: string; trained: boolean }> {
+  const active = await createFileModelStore(config.modelsDir).activeVersion('returns');
+  if (active) {
+    rt.err(`[3/5] returns model ${active} is active in ${config.modelsDir}; reusing it`);
+    return { version: active, trained: false };
+  }
+  rt.err('[3/5] training the return-propensity model …');
+  let r: Awaited<ReturnType<typeof trainReturns>>;
+  try {
+    r = await trainReturns({ warehouse: wh, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }, { seed: config.seed });
+  } catch (e) {
+    // Too few orders with a closed return window (a young warehouse) is not a reason to stop the service.
+    if (!(isShipcastError(e) && e.code === 'BAD_INPUT' && e.field === 'until')) throw e;
+    rt.err(`      skipped: ${e.message}; returnRisk answers MODEL_NOT_READY until \`shipcast train returns\` succeeds`);
+    return { trained: false };
+  }
+  const v = r.metrics.validation.model;
+  rt.err(`      ${r.version}: AUC ${v.auc.toFixed(3)}, Brier ${v.brier.toFixed(4)}, ECE ${v.ece.toFixed(4)} on the latest ${v.n.toLocaleString('en-US')} orders (${r.metrics.seconds} s)`);
+  r.fitted.model.dispose();
   return { version: r.version, trained: true };
 }
 
@@ -90,7 +117,7 @@ async function ensureAdminKey(config: Config, wh: Warehouse): Promise<{ file: st
 }
 
 /**
- * The main job (`npm start`): sample data, then the ETA model, then the leadership reports and the API. Idempotent: a second
+ * The main job (`npm start`): sample data, then the ETA and return-propensity models, then the leadership reports and the API. Idempotent: a second
  * run reuses the warehouse, the active model and the admin key.
  */
 export async function start(rt: CliRuntime, opts: StartOptions): Promise<{ report: StartReport; url?: string; stop: () => Promise<void> }> {
@@ -99,19 +126,20 @@ export async function start(rt: CliRuntime, opts: StartOptions): Promise<{ repor
   try {
     const generated = await ensureSample(rt, config, wh);
     const eta = await ensureEtaModel(rt, config, wh, rt.log);
+    const returns = await ensureReturnsModel(rt, config, wh, rt.log);
     const admin = await ensureAdminKey(config, wh);
     const reportsDir = path.join(config.dataDir, 'reports');
-    rt.err(`[3/4] writing the leadership reports to ${reportsDir} …`);
+    rt.err(`[4/5] writing the leadership reports to ${reportsDir} …`);
     await writeReports(wh, reportsDir);
     const reportPage = path.join(reportsDir, 'index.html');
     const report: StartReport = {
-      generated, trained: eta.trained, etaVersion: eta.version, adminKeyFile: admin.file, createdAdminKey: admin.created, reportPage,
+      generated, trained: eta.trained, etaVersion: eta.version, trainedReturns: returns.trained, returnsVersion: returns.version, adminKeyFile: admin.file, createdAdminKey: admin.created, reportPage,
     };
     if (opts.serve === false) {
       await wh.close();
       return { report, stop: async () => undefined };
     }
-    rt.err('[4/4] starting the API …');
+    rt.err('[5/5] starting the API …');
     const app = await createApp(config, { log: rt.log, warehouse: wh });
     const server = await listen(app.handler, { host: config.http.host, port: config.http.port });
     rt.out(`shipcast listening on ${server.url}`);
@@ -136,7 +164,7 @@ export async function start(rt: CliRuntime, opts: StartOptions): Promise<{ repor
 export function registerStartCommand(program: Command, rt: CliRuntime): void {
   program
     .command('start')
-    .description('the main job: generate sample data if the warehouse is empty, train the ETA model if none is active, write the reports, then serve the API')
+    .description('the main job: generate sample data if the warehouse is empty, train the ETA and returns models if none is active, write the reports, then serve the API')
     .option('--db <file>', 'DuckDB file (default $SHIPCAST_DB or data/shipcast.duckdb)')
     .option('--port <port>', 'port (default 4000)')
     .option('--host <host>', 'host (default 127.0.0.1)')

@@ -17,16 +17,20 @@ describe('shipcast start (the main job)', () => {
       SHIPCAST_ENV: 'test',
     };
     const first = await start(captureRuntime(env), { serve: false });
-    expect(first.report).toMatchObject({ generated: true, trained: true, createdAdminKey: true });
+    expect(first.report).toMatchObject({ generated: true, trained: true, trainedReturns: true, createdAdminKey: true });
     expect(fs.existsSync(env.SHIPCAST_DB)).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'models', 'eta', 'active'), 'utf8').trim()).toBe(first.report.etaVersion);
+    expect(fs.readFileSync(path.join(dir, 'models', 'returns', 'active'), 'utf8').trim()).toBe(first.report.returnsVersion);
     expect((fs.statSync(first.report.adminKeyFile).mode & 0o777).toString(8)).toBe('600');
     expect(fs.readFileSync(first.report.reportPage, 'utf8')).toContain('<html');
 
     const rt = captureRuntime(env);
     const second = await start(rt, { port: '0' });
     try {
-      expect(second.report).toMatchObject({ generated: false, trained: false, createdAdminKey: false, etaVersion: first.report.etaVersion });
+      expect(second.report).toMatchObject({
+        generated: false, trained: false, createdAdminKey: false, etaVersion: first.report.etaVersion, trainedReturns: false, returnsVersion: first.report.returnsVersion,
+      });
+      expect(rt.stderr.filter((l) => /^\[\d\/\d\]/.test(l)).map((l) => l.slice(0, 5))).toEqual(['[1/5]', '[2/5]', '[3/5]', '[4/5]', '[5/5]']);
       expect(second.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect((await fetch(`${second.url}/healthz`)).status).toBe(200);
       const key = fs.readFileSync(first.report.adminKeyFile, 'utf8').trim();
@@ -37,6 +41,19 @@ describe('shipcast start (the main job)', () => {
       });
       const body = (await res.json()) as { data: { shipments: { edges: unknown[] } } };
       expect(body.data.shipments.edges).toHaveLength(1);
+      // The returns model trained by the first run serves returnRisk.
+      const order = await fetch(`${second.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: '{ shipments(first: 1, filter: { status: [DELIVERED] }) { edges { node { order { id } } } } }' }),
+      });
+      const orderId = ((await order.json()) as { data: { shipments: { edges: { node: { order: { id: string } } }[] } } }).data.shipments.edges[0].node.order.id;
+      const risk = await fetch(`${second.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: `{ returnRisk(orderId: "${orderId}") { probability modelVersion } }` }),
+      });
+      expect(((await risk.json()) as { data: { returnRisk: { modelVersion: string } } }).data.returnRisk.modelVersion).toBe(first.report.returnsVersion);
     } finally {
       await second.stop();
     }

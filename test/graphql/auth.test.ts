@@ -51,8 +51,8 @@ describe('permissions', () => {
     expect(Object.keys(SAMPLES).sort()).toEqual(coreRootFields().filter((f) => !f.startsWith('Subscription.')).sort());
     const matrix = Object.fromEntries(ROLES.map((r) => [r, PERMISSIONS.filter((p) => roleAllows(r, p))]));
     expect(matrix).toEqual({
-      'email-system': ['SHIPMENTS_READ', 'EMAIL_SEND'],
-      'data-scientist': ['MODELS_READ', 'MODELS_TRAIN'],
+      'email-system': ['SHIPMENTS_READ', 'EMAIL_SEND', 'SCORES_READ'],
+      'data-scientist': ['MODELS_READ', 'MODELS_TRAIN', 'SCORES_READ'],
       leadership: ['MODELS_READ', 'REPORTS_READ'],
       admin: [...PERMISSIONS],
     });

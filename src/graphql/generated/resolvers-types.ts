@@ -34,7 +34,9 @@ export type Permission =
   /** Read business reports (leadership, admin). */
   | 'REPORTS_READ'
   /** Create, list and revoke API keys while the service runs (admin). */
-  | 'KEYS_MANAGE';
+  | 'KEYS_MANAGE'
+  /** Read per-order model scores such as the return risk (email-system, data-scientist, admin). */
+  | 'SCORES_READ';
 
 /** The normalized tracking taxonomy (tracking_statuses in the warehouse), in UPPER_SNAKE. */
 export type ShipmentStatus =
@@ -306,6 +308,8 @@ export type Query = {
   trainingJob?: Maybe<TrainingJob>;
   /** Every key, active and revoked (never the secrets). */
   apiKeys: Array<ApiKey>;
+  /** NOT_FOUND for an unknown order; MODEL_NOT_READY until a returns model is trained. */
+  returnRisk: ReturnRisk;
   /** Renders the email of a kind for a shipment with the current ETA, in the customer's locale unless given. */
   previewEmail: EmailPreview;
   /** Newest first. first <= 100. */
@@ -349,6 +353,11 @@ export type QueryModelArgs = {
 
 export type QueryTrainingJobArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryReturnRiskArgs = {
+  orderId: Scalars['ID']['input'];
 };
 
 
@@ -425,6 +434,30 @@ export type Subscription = {
 
 export type SubscriptionShipmentUpdatedArgs = {
   trackingNumber: Scalars['String']['input'];
+};
+
+/** One input's signed share of a return-risk prediction. */
+export type ReturnRiskFactor = {
+  __typename?: 'ReturnRiskFactor';
+  /** The feature, e.g. category, late_days, discount_share, prior_returns. */
+  name: Scalars['String']['output'];
+  /** In calibrated log-odds against an average order: positive raises the risk, negative lowers it. */
+  contribution: Scalars['Float']['output'];
+};
+
+/** The probability that a return is requested within `windowDays` of the order's delivery, from the active returns model. */
+export type ReturnRisk = {
+  __typename?: 'ReturnRisk';
+  orderId: Scalars['ID']['output'];
+  probability: Scalars['Float']['output'];
+  modelVersion: Scalars['String']['output'];
+  windowDays: Scalars['Int']['output'];
+  /** The prediction instant: the delivery; for an order not yet delivered, the time of the request (scored as if delivered then). */
+  predictedAt: Scalars['DateTime']['output'];
+  /** Whether the order was delivered by the time of the request. */
+  delivered: Scalars['Boolean']['output'];
+  /** The largest contributions by absolute value, largest first. */
+  topFactors: Array<ReturnRiskFactor>;
 };
 
 /** An email shipcast sends. `o:tag` and `email_messages.kind` carry the lower_snake form (e.g. out_for_delivery). */
@@ -642,6 +675,8 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReturnRiskFactor: ResolverTypeWrapper<ReturnRiskFactor>;
+  ReturnRisk: ResolverTypeWrapper<ReturnRisk>;
   EmailKind: EmailKind;
   EmailStream: EmailStream;
   EmailStatus: EmailStatus;
@@ -685,6 +720,8 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
+  ReturnRiskFactor: ReturnRiskFactor;
+  ReturnRisk: ReturnRisk;
   EmailEvent: EmailEvent;
   EmailMessage: EmailMessage;
   EmailMessageEdge: EmailMessageEdge;
@@ -861,6 +898,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   model?: Resolver<Maybe<ResolversTypes['ModelInfo']>, ParentType, ContextType, RequireFields<QueryModelArgs, 'kind' | 'version'>>;
   trainingJob?: Resolver<Maybe<ResolversTypes['TrainingJob']>, ParentType, ContextType, RequireFields<QueryTrainingJobArgs, 'id'>>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  returnRisk?: Resolver<ResolversTypes['ReturnRisk'], ParentType, ContextType, RequireFields<QueryReturnRiskArgs, 'orderId'>>;
   previewEmail?: Resolver<ResolversTypes['EmailPreview'], ParentType, ContextType, RequireFields<QueryPreviewEmailArgs, 'trackingNumber' | 'kind'>>;
   emailMessages?: Resolver<ResolversTypes['EmailMessageConnection'], ParentType, ContextType, RequireFields<QueryEmailMessagesArgs, 'first'>>;
   emailMessage?: Resolver<Maybe<ResolversTypes['EmailMessage']>, ParentType, ContextType, RequireFields<QueryEmailMessageArgs, 'id'>>;
@@ -876,6 +914,21 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   shipmentUpdated?: SubscriptionResolver<ResolversTypes['ShipmentUpdate'], "shipmentUpdated", ParentType, ContextType, RequireFields<SubscriptionShipmentUpdatedArgs, 'trackingNumber'>>;
+};
+
+export type ReturnRiskFactorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReturnRiskFactor'] = ResolversParentTypes['ReturnRiskFactor']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  contribution?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type ReturnRiskResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReturnRisk'] = ResolversParentTypes['ReturnRisk']> = {
+  orderId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  probability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  modelVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  windowDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  predictedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  delivered?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  topFactors?: Resolver<Array<ResolversTypes['ReturnRiskFactor']>, ParentType, ContextType>;
 };
 
 export type EmailEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EmailEvent'] = ResolversParentTypes['EmailEvent']> = {
@@ -957,6 +1010,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  ReturnRiskFactor?: ReturnRiskFactorResolvers<ContextType>;
+  ReturnRisk?: ReturnRiskResolvers<ContextType>;
   EmailEvent?: EmailEventResolvers<ContextType>;
   EmailMessage?: EmailMessageResolvers<ContextType>;
   EmailMessageEdge?: EmailMessageEdgeResolvers<ContextType>;
