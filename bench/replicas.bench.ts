@@ -1,0 +1,220 @@
+/**
+ * API replicas behind a load balancer (docs/SCALE.md, section 4), on loopback: the graphql bench's
+ * warehouse (synthetic sample, a fleet re-opened in flight, the real ETA model), published with
+ * `shipcast snapshot`, served by two `shipcast serve --replica` child processes over that one file.
+ * autocannon runs `predictedEta` in alternating rounds against one replica directly, one replica
+ * behind nginx, and two replicas behind nginx (round-robin upstream, keepalive), so the ratio of the
+ * last two is the gain of the second replica on this machine, measured in the same run. nginx comes
+ * from Debian (`apt-get install nginx-light`); without it the bench says so and measures one replica only.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../src/cli/program.js';
+import { captureRuntime } from '../src/cli/runtime.js';
+import { generateSample } from '../src/synth/generate.js';
+import { openWarehouse } from '../src/warehouse/duckdb-warehouse.js';
+
+/** The part of autocannon's API used here (the package ships no types). */
+interface CannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (opts: { url: string; method: string; connections: number; duration: number; body: string; headers: Record<string, string> }) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHIPMENTS = 10_000;
+const OPEN = 1_000;
+const CONNECTIONS = 20;
+
+async function prepare(dir: string, env: Record<string, string>): Promise<{ snapshot: string; key: string; open: string[] }> {
+  const db = path.join(dir, 'writer.duckdb');
+  const wh = await openWarehouse(db);
+  let open: string[];
+  try {
+    await generateSample(wh, { seed: 42, shipments: SHIPMENTS });
+    // As in the graphql bench: the sample is mostly history, the bench needs a fleet in flight.
+    const reopen = `SELECT tracking_number FROM shipments WHERE delivered_at IS NOT NULL ORDER BY shipped_at DESC LIMIT ${OPEN}`;
+    await wh.run(`DELETE FROM tracking_events WHERE status = 'delivered' AND tracking_number IN (${reopen})`);
+    await wh.run(`UPDATE shipments SET delivered_at = NULL, status = 'in_transit' WHERE tracking_number IN (${reopen})`);
+    open = (await wh.all<{ tracking_number: string }>(`SELECT tracking_number FROM shipments WHERE delivered_at IS NULL ORDER BY tracking_number LIMIT ${OPEN}`)).map((r) => r.tracking_number);
+  } finally {
+    await wh.close();
+  }
+  const cli = async (args: string[]) => {
+    const rt = captureRuntime(env);
+    if ((await runCli(args, rt)) !== 0) throw new Error(`shipcast ${args.join(' ')}: ${rt.stderr.join('\n')}`);
+    return rt.stdout;
+  };
+  await cli(['train', 'eta', '--db', db, '--epochs', '3']);
+  const key = (await cli(['keys', 'create', '--role', 'admin', '--rate', '1000000', '--label', 'bench', '--db', db])).at(-1)!;
+  const snapshot = path.join(dir, 'published', 'shipcast.duckdb');
+  await cli(['snapshot', '--db', db, '--out', snapshot]);
+  return { snapshot, key, open };
+}
+
+function startReplica(snapshot: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--replica', '--db', snapshot, '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, ...env, SHIPCAST_ENV: 'production', SHIPCAST_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`replica exited with ${code}`)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function hasNginx(): boolean {
+  try {
+    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** nginx in the foreground with its own prefix: the upstream block of docs/SCALE.md over `ports`. */
+async function startNginx(dir: string, ports: number[]): Promise<{ child: ChildProcess; url: string }> {
+  const prefix = fs.mkdtempSync(path.join(dir, 'nginx-'));
+  const port = await freePort();
+  const conf = `worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
+  upstream shipcast_replicas {
+${ports.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
+    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://shipcast_replicas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+  fs.writeFileSync(path.join(prefix, 'nginx.conf'), conf);
+  const child = spawn('nginx', ['-p', prefix, '-c', path.join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}/graphql`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/healthz`);
+      return { child, url };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  child.kill('SIGTERM');
+  throw new Error(`nginx did not start: ${fs.readFileSync(path.join(prefix, 'error.log'), 'utf8')}`);
+}
+
+async function cannon(url: string, key: string, body: string, seconds: number) {
+  const r = await autocannon({
+    url, method: 'POST', connections: CONNECTIONS, duration: seconds, body,
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${key}` },
+  });
+  return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+}
+
+type CannonFigures = Awaited<ReturnType<typeof cannon>>;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+function medianOf(runs: CannonFigures[]) {
+  return {
+    reqPerSec: median(runs.map((r) => r.reqPerSec)), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0), errors: runs.reduce((n, r) => n + r.errors, 0),
+    rounds: runs.map((r) => r.reqPerSec),
+  };
+}
+
+export default async function bench(): Promise<Record<string, unknown>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-replicas-bench-'));
+  const env = { SHIPCAST_MODELS_DIR: path.join(dir, 'models'), SHIPCAST_DATA_DIR: path.join(dir, 'data'), SHIPCAST_LOG_LEVEL: 'warn', SHIPCAST_LINK_SECRET: 'bench-link-secret' };
+  const children: ChildProcess[] = [];
+  try {
+    const { snapshot, key, open } = await prepare(dir, env);
+    const replicas = await Promise.all([startReplica(snapshot, env), startReplica(snapshot, env)]);
+    children.push(...replicas.map((r) => r.child));
+    const direct = `http://127.0.0.1:${replicas[0].port}/graphql`;
+    const post = async (url: string, payload: string) =>
+      (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: payload })).json()) as { data?: Record<string, any> };
+    // A shipment whose window lies ahead: an overdue one's window starts "now", so two answers a few ms apart differ.
+    const all = await post(direct, JSON.stringify({ query: 'query($t: [String!]!) { predictedEtas(trackingNumbers: $t) { trackingNumber p10 } }', variables: { t: open } }));
+    const ahead = (all.data?.predictedEtas as Array<{ trackingNumber: string; p10: string } | null>).find((e) => e && Date.parse(e.p10) > Date.now() + 86_400_000);
+    if (!ahead) throw new Error('no shipment in flight has its window ahead');
+    const body = JSON.stringify({
+      query: 'query($t: String!) { predictedEta(trackingNumber: $t) { p10 p50 p90 confidence modelVersion basis } }',
+      variables: { t: ahead.trackingNumber },
+    });
+    // Both replicas must give the same answer before their speed means anything.
+    const answers = await Promise.all(replicas.map(async (r) => JSON.stringify((await post(`http://127.0.0.1:${r.port}/graphql`, body)).data?.predictedEta ?? null)));
+    if (answers[0] === 'null' || answers[0] !== answers[1]) throw new Error(`replicas disagree or predict nothing: ${answers.join(' vs ')}`);
+
+    const targets: Record<string, string> = { oneReplicaDirect: direct };
+    const nginx = hasNginx();
+    if (nginx) {
+      const one = await startNginx(dir, [replicas[0].port]);
+      const two = await startNginx(dir, replicas.map((r) => r.port));
+      children.push(one.child, two.child);
+      targets.oneReplicaBehindNginx = one.url;
+      targets.twoReplicasBehindNginx = two.url;
+    }
+    const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+    // Warm-up: JIT, both replicas' prediction caches and nginx's upstream connections.
+    for (const url of Object.values(targets)) await cannon(url, key, body, 2);
+    const runs: Record<string, CannonFigures[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+    // Alternating short rounds, medians reported: the machine is shared, and load drifts.
+    for (let i = 0; i < rounds; i++) for (const [name, url] of Object.entries(targets)) runs[name].push(await cannon(url, key, body, seconds));
+    const figures = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianOf(v)]));
+    const ratio = (a: string, b: string) => (figures[a] && figures[b] ? Number((figures[a].reqPerSec / figures[b].reqPerSec).toFixed(3)) : undefined);
+    return {
+      setup: `real ETA model, ${SHIPMENTS.toLocaleString('en-US')} shipments (${OPEN} in flight), one snapshot file shared read-only by two shipcast serve --replica processes; autocannon ${CONNECTIONS} connections from the bench process`,
+      cpus: os.cpus().length,
+      seconds,
+      rounds,
+      loadBalancer: nginx ? 'nginx (Debian nginx-light), 1 worker, round-robin upstream, keepalive 32' : 'nginx not installed (apt-get install nginx-light): only one replica measured',
+      predictedEta: figures,
+      ratios: {
+        twoReplicasVsOneBehindNginx: ratio('twoReplicasBehindNginx', 'oneReplicaBehindNginx'),
+        twoReplicasBehindNginxVsOneDirect: ratio('twoReplicasBehindNginx', 'oneReplicaDirect'),
+        nginxHopCost: ratio('oneReplicaBehindNginx', 'oneReplicaDirect'),
+      },
+      note: 'steady-state answers come from each replica\'s own prediction cache; on this 2-core machine the load generator, nginx and both replicas share the same two cores',
+      loadAverage1m: Number(os.loadavg()[0].toFixed(1)),
+    };
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
