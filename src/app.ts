@@ -12,6 +12,8 @@ import { DomainEvents } from './domain/events.js';
 import { createMetricsRegistry } from './observability/metrics.js';
 import { createRouter, type FetchHandler, type Route } from './http/router.js';
 // app-imports: one line per capability.
+import { createNbaService } from './ml/nba/service.js';
+import type { NextBestActionService } from './domain/nba.js';
 import { emailResolvers } from './graphql/email/email-resolvers.js';
 import { createGraphQLApi, modelTrainer, type GraphQLApi } from './graphql/api.js';
 import { createFileModelStore } from './ml/registry/file-model-store.js';
@@ -39,6 +41,8 @@ export interface AppContext {
   events: DomainEvents;
   metrics: Registry;
   // app-context-fields: one line per capability.
+  /** The active next-best-action policy (decides and logs); MODEL_NOT_READY until one is activated. */
+  nextBestAction: NextBestActionService;
   /** The active ETA model (shared by GraphQL, ingestion and email); MODEL_NOT_READY until one is trained. */
   etaPredictor: EtaPredictor;
   /** The active returns model (GraphQL `returnRisk`); MODEL_NOT_READY until one is trained. */
@@ -96,6 +100,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const closers: Array<() => Promise<void>> = [];
   // app-build: each capability builds its services here and adds them to ctx / closers.
   const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
+  const nextBestAction = await createNbaService({ warehouse, modelsDir: config.modelsDir, log, predictor: () => etaPredictor, tfBackend: config.tfBackend });
   const returnsPredictor = await createReturnsPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
   const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor });
   await email.start();
@@ -115,6 +120,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
     events,
     metrics,
     // app-context-values: one line per capability.
+    nextBestAction,
     etaPredictor,
     returnsPredictor,
     graphql,

@@ -124,6 +124,8 @@ export interface NbaFeatureSpec {
   numeric: { name: string; mean: number; sd: number }[];
   booleans: string[];
   categorical: { name: string; vocabulary: string[] }[];
+  /** Mean encoded training input: the reference a contributing factor is measured against. */
+  baseline: number[];
 }
 
 const numericValue = (c: NbaContext, name: string): number => {
@@ -152,7 +154,12 @@ export function fitNbaFeatureSpec(contexts: readonly NbaContext[]): NbaFeatureSp
     for (const c of contexts) counts.set(String(c[name]), (counts.get(String(c[name])) ?? 0) + 1);
     return { name, vocabulary: [...counts].filter(([, n]) => n >= 5).map(([v]) => v).sort() };
   });
-  return { numeric, booleans: [...BOOL_KEYS], categorical };
+  const spec: NbaFeatureSpec = { numeric, booleans: [...BOOL_KEYS], categorical, baseline: [] };
+  const w = featureWidth(spec);
+  const x = encodeContexts(spec, contexts);
+  const baseline = new Array<number>(w).fill(0);
+  for (let i = 0; i < contexts.length; i++) for (let j = 0; j < w; j++) baseline[j] += x[i * w + j] / contexts.length;
+  return { ...spec, baseline };
 }
 
 /** Input width: numerics, booleans, and each vocabulary plus its "other" slot. */
