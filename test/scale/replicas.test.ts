@@ -26,7 +26,7 @@ let writer: Warehouse;
 let snapshot: string;
 let modelsDir: string;
 let firstVersion: string;
-let keys: { reader: string; admin: string; scientist: string; leadership: string };
+let keys: { reader: string; admin: string; scientist: string; leadership: string; slow: string };
 let open: string[];
 let replicas: ReplicaProcess[] = [];
 const log = silentLogger();
@@ -45,7 +45,7 @@ beforeAll(async () => {
   firstVersion = trained.version;
   const store = createApiKeyStore(writer);
   const key = async (role: string) => (await store.create({ role, ratePerSecond: 10_000 })).key;
-  keys = { reader: await key('email-system'), admin: await key('admin'), scientist: await key('data-scientist'), leadership: await key('leadership') };
+  keys = { reader: await key('email-system'), admin: await key('admin'), scientist: await key('data-scientist'), leadership: await key('leadership'), slow: (await store.create({ role: 'email-system', ratePerSecond: 1 })).key };
   // The most recent open shipments: their windows lie ahead, so they do not depend on the instant asked.
   open = (await writer.all<{ tracking_number: string }>('SELECT tracking_number FROM shipments WHERE delivered_at IS NULL ORDER BY shipment_id DESC LIMIT 12')).map((r) => r.tracking_number);
   // Published while the writer stays open, as `shipcast serve --snapshot` does.
@@ -108,7 +108,12 @@ describe('two API replicas over one read-only snapshot', () => {
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/shipcast_replica_snapshot_mtime_seconds \d/);
     const listed = await a.gql(keys.admin, '{ apiKeys { id role } }');
-    expect(listed.body.data.apiKeys).toHaveLength(4);
+    expect(listed.body.data.apiKeys).toHaveLength(5);
+    // The per-key rate limit holds on a replica, in its own memory: a budget of 1/s (bursts of 2) per process.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await a.gql(keys.slow, '{ __typename }')).status);
+    expect(statuses.filter((st) => st === 429).length).toBeGreaterThan(0);
+    expect((await b.gql(keys.slow, '{ __typename }')).status).toBe(200);
   });
 
   it('refuses mutations and subscriptions with READ_ONLY_REPLICA, after the permission check', async () => {
