@@ -76,7 +76,7 @@ describe('returns model', () => {
     // Seen: 0.671 against 0.697 (2,400 training rows, 8 epochs); chance is 0.5.
     expect(auc(pa, val.number('label'))).toBeGreaterThan(bayes - 0.04);
     expect(a.calibration.n).toBe(600);
-    expect(a.bestEpoch).toBeGreaterThan(0);
+    expect(a.epochs).toBeGreaterThan(a.bestEpoch);
     a.model.dispose();
     b.model.dispose();
   }, 30_000);

@@ -1,8 +1,9 @@
 /**
  * The return-propensity network: a wide-and-deep binary classifier over the dense encoded row.
- * Its logit is a linear (wide) term of the inputs plus a small ReLU network (deep) of them, so the
- * linear effects a logistic regression captures are there from the first step and the network only
- * has to learn what is not linear (e.g. lateness whose effect levels off). The output is the logit;
+ * Its logit is a linear (wide) term of the inputs plus a small ReLU network (deep) of them.
+ * Training starts the wide term at a logistic regression's fit and the deep term at zero, so the
+ * linear effects are there from the first step and the network only has to learn what is not
+ * linear (e.g. lateness whose effect levels off). The output is the logit;
  * the loss is the sigmoid cross-entropy on it, and probabilities come after calibration.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -26,9 +27,18 @@ export function buildReturnsModel(width: number, opts: ReturnsModelOptions): tf.
   const wide = tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.zeros(), name: 'wide' }).apply(input) as tf.SymbolicTensor;
   const d1 = tf.layers.dense({ units: h1, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg(), name: 'deep_1' }).apply(input) as tf.SymbolicTensor;
   const d2 = tf.layers.dense({ units: h2, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg(), name: 'deep_2' }).apply(d1) as tf.SymbolicTensor;
-  const deep = tf.layers.dense({ units: 1, kernelInitializer: init(), useBias: false, name: 'deep_out' }).apply(d2) as tf.SymbolicTensor;
+  // Zero, so an untrained network is its wide part alone (training starts it at a logistic fit).
+  const deep = tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.zeros(), useBias: false, name: 'deep_out' }).apply(d2) as tf.SymbolicTensor;
   const logit = tf.layers.add({ name: 'logit' }).apply([wide, deep]) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logit, name: 'returns' });
+}
+
+/** Sets the wide (linear) part to a logistic regression's weights and intercept. */
+export function setWidePart(model: tf.LayersModel, weights: ArrayLike<number>, intercept: number): void {
+  const wide = model.getLayer('wide');
+  const next = [tf.tensor2d(Float32Array.from(weights), [weights.length, 1]), tf.tensor1d([intercept])];
+  wide.setWeights(next);
+  tf.dispose(next);
 }
 
 /** Mean sigmoid cross-entropy of logits against 0/1 targets. */

@@ -12,7 +12,7 @@ import type { EtaFrame } from '../../features/eta/eta-frame.js';
 import { dataEnd, RETURN_WINDOW_DAYS } from '../../features/returns/feature-sql.js';
 import { queryReturnsFrame, splitByInstant } from '../../features/returns/returns-frame.js';
 import { encodeReturns, fitReturnsSpec, labels, type EncodedReturns, type ReturnsFeatureSpec } from '../../features/returns/encode.js';
-import { buildReturnsModel, logitLoss, predictLogits, rowsTensor } from './model.js';
+import { buildReturnsModel, logitLoss, predictLogits, rowsTensor, setWidePart } from './model.js';
 import { calibrateAll, fitPlatt, type PlattCalibration } from './calibration.js';
 import { probabilityMetrics, type ProbabilityMetrics } from './metrics.js';
 import { fitLogistic, predictLogistic } from './logistic.js';
@@ -67,7 +67,7 @@ export interface FittedReturns {
   reference: Float32Array;
   bestEpoch: number;
   epochs: number;
-  timing: { encodeSeconds: number; epochSeconds: number };
+  timing: { encodeSeconds: number; initSeconds: number; epochSeconds: number };
 }
 
 export interface TrainReturnsMetrics {
@@ -80,7 +80,8 @@ export interface TrainReturnsMetrics {
   /** On the validation slice, which also fitted the calibration; `eval returns` gives an out-of-sample backtest. */
   validation: { model: ProbabilityMetrics; categoryRate: ProbabilityMetrics; logistic: ProbabilityMetrics };
   seconds: number;
-  stages: { featureSeconds: number; encodeSeconds: number; epochSeconds: number; baselineSeconds: number };
+  /** Where the time went: feature query, encoding, the logistic fit starting the wide part, the epochs, the baselines. */
+  stages: { featureSeconds: number; encodeSeconds: number; initSeconds: number; epochSeconds: number; baselineSeconds: number };
   backend: string;
 }
 
@@ -134,6 +135,22 @@ function meanLoss(model: tf.LayersModel, enc: EncodedReturns, y: Float32Array): 
   return enc.n ? s / enc.n : NaN;
 }
 
+/**
+ * Rows the logistic fit that starts the wide part reads at most: on 1M shipments (~500k training
+ * rows) a fit on all of them costs several seconds per Newton step, while a seeded subset of this
+ * size gives nearly the same weights, which training then refines on every row anyway.
+ */
+export const LOGISTIC_INIT_ROWS = 200_000;
+
+/** At most `max` rows of an encoding and their labels, a seeded uniform subset (in order) when there are more. */
+function sampleRows(enc: EncodedReturns, y: Float32Array, max: number, rand: () => number): { enc: EncodedReturns; y: Float32Array } {
+  if (enc.n <= max) return { enc, y };
+  const idx = shuffled(enc.n, rand).subarray(0, max).sort();
+  const x = new Float32Array(max * enc.width);
+  idx.forEach((r, k) => x.set(enc.x.subarray(r * enc.width, (r + 1) * enc.width), k * enc.width));
+  return { enc: { n: max, width: enc.width, x }, y: Float32Array.from(idx, (r) => y[r]) };
+}
+
 /** The column means of an encoding. */
 function columnMeans(enc: EncodedReturns): Float32Array {
   const m = new Float64Array(enc.width);
@@ -143,7 +160,9 @@ function columnMeans(enc: EncodedReturns): Float32Array {
 
 /**
  * Fits the network on `train` with early stopping on `val` (the most recent slice), then Platt's
- * calibration on `val`. Seeded initializers and shuffles: a seed reproduces the weights. Pure of
+ * calibration on `val`. The wide part starts at a logistic regression fitted on `train` (the deep
+ * part at zero), and that starting point is epoch 0 of the early stopping, so the network is kept
+ * only where it does better on `val`. Seeded initializers and shuffles: a seed reproduces the weights. Pure of
  * I/O: used by `trainReturns` and the backtest.
  */
 export async function fitReturnsModel(train: EtaFrame, val: EtaFrame, opts: FitReturnsOptions = {}): Promise<FittedReturns> {
@@ -160,9 +179,15 @@ export async function fitReturnsModel(train: EtaFrame, val: EtaFrame, opts: FitR
   const model = buildReturnsModel(trEnc.width, { seed, hidden: opts.hidden, l2: opts.l2 ?? DEFAULT_L2 });
   model.compile({ optimizer: tf.train.adam(opts.learningRate ?? defaultLearningRate(batch)), loss: logitLoss });
   const rand = mulberry32(seed);
-  let best = Infinity;
+  t = performance.now();
+  const sample = sampleRows(trEnc, yTr, LOGISTIC_INIT_ROWS, rand);
+  const logistic = fitLogistic(sample.enc, sample.y);
+  setWidePart(model, logistic.weights, logistic.intercept);
+  const initSeconds = (performance.now() - t) / 1000;
+  // The starting point (the logistic fit) is a candidate too: epoch 0.
+  let best = vaEnc.n > 0 ? meanLoss(model, vaEnc, yVa) : Infinity;
   let bestEpoch = 0;
-  let bestWeights: tf.Tensor[] | undefined;
+  let bestWeights: tf.Tensor[] | undefined = model.getWeights().map((w) => w.clone());
   let ran = 0;
   t = performance.now();
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -195,7 +220,7 @@ export async function fitReturnsModel(train: EtaFrame, val: EtaFrame, opts: FitR
   const epochSeconds = (performance.now() - t) / 1000;
   // Without a validation slice (tiny sets) the calibration is the identity.
   const calibration = vaEnc.n > 0 ? fitPlatt(predictLogits(model, vaEnc), yVa) : { method: 'platt' as const, a: 1, b: 0, n: 0 };
-  return { model, spec, calibration, reference: columnMeans(trEnc), bestEpoch, epochs: ran, timing: { encodeSeconds, epochSeconds } };
+  return { model, spec, calibration, reference: columnMeans(trEnc), bestEpoch, epochs: ran, timing: { encodeSeconds, initSeconds, epochSeconds } };
 }
 
 /** Calibrated probabilities of a fitted model for examples. */
@@ -276,6 +301,7 @@ export async function trainReturns(deps: TrainReturnsDeps, opts: TrainReturnsOpt
     stages: {
       featureSeconds: Math.round(featureSeconds * 100) / 100,
       encodeSeconds: Math.round(fitted.timing.encodeSeconds * 100) / 100,
+      initSeconds: Math.round(fitted.timing.initSeconds * 100) / 100,
       epochSeconds: Math.round(fitted.timing.epochSeconds * 100) / 100,
       baselineSeconds: Math.round(base.seconds * 100) / 100,
     },
