@@ -115,7 +115,7 @@ async function exportTable(wh: Warehouse, table: LakeTable, dir: string, staging
     partitions: table.eventDate ? partitionsOf(files) : 0,
     keptPartitions,
     lakeRows,
-    seconds: (performance.now() - t0) / 1000,
+    seconds: 0,
   };
   writeSuccess(staged, {
     table: table.name,
@@ -128,6 +128,8 @@ async function exportTable(wh: Warehouse, table: LakeTable, dir: string, staging
     exportedAt: new Date().toISOString(),
   });
   swapIntoPlace(staged, published, `${staged}.old`);
+  // Publishing included: deleting the replaced files is part of a re-export's cost.
+  summary.seconds = (performance.now() - t0) / 1000;
   return summary;
 }
 
