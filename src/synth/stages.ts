@@ -410,7 +410,7 @@ FROM _ret r WHERE r.returned AND r.requested_s <= ${asOf};`,
     prepare: `
 CREATE OR REPLACE TEMP TABLE _mev AS
 WITH s AS (
-  SELECT s.i, s.c, s.order_id, s.shipment_id, s.shipped_s, s.arrive_s, s.will_deliver, s.is_late, s.ofd_s, n.decided_s AS notice_s, m.locale
+  SELECT s.i, s.c, s.order_id, s.shipment_id, s.shipped_s, s.arrive_s, s.will_deliver, s.is_late, s.ofd_s, n.decided_s AS notice_s, n.action AS nba_action, m.locale
   FROM _s s JOIN _metro m ON m.mi = s.mi
   LEFT JOIN _notice n ON n.i = s.i WHERE s.email_tx),
 k AS (
@@ -442,7 +442,9 @@ SELECT message_id, ${custId('c')}, order_id, shipment_id, kind, 'transactional',
   CASE kind WHEN 'shipped' THEN 'Your order is on its way' WHEN 'delay' THEN 'Your delivery is running late'
     WHEN 'out_for_delivery' THEN 'Out for delivery today' ELSE 'Delivered' END,
   'history', '<' || message_id || '@mg.example.com>', NULL, CASE WHEN failed THEN 'failed' ELSE 'sent' END,
-  ${ts('at_s - 2')}, ${ts('at_s')}
+  ${ts('at_s - 2')}, ${ts('at_s')},
+  -- the delay email carries the logged NBA decision's action (migration 011)
+  CASE WHEN kind = 'delay' THEN 'nba_' || lpad(i::VARCHAR, ${w}, '0') END, CASE WHEN kind = 'delay' THEN nba_action END, NULL
 FROM _mev;
 
 INSERT INTO email_events

@@ -238,6 +238,8 @@ describe('generateSample on a real DuckDB', () => {
       SELECT 1 FROM email_messages m WHERE m.shipment_id = d.shipment_id AND m.kind = 'delay')`)).toBe(0);
     expect(await num(wh, `SELECT count(*) FROM nba_decisions d WHERE action = 'none' AND EXISTS (
       SELECT 1 FROM email_messages m WHERE m.shipment_id = d.shipment_id AND m.kind = 'delay')`)).toBe(0);
+    expect(await num(wh, `SELECT count(*) FROM email_messages m JOIN nba_decisions d ON d.decision_id = m.nba_decision_id
+      WHERE m.kind = 'delay' AND m.nba_action = d.action AND m.shipment_id = d.shipment_id`)).toBe(await num(wh, "SELECT count(*) FROM email_messages WHERE kind = 'delay'"));
     expect(await num(wh, "SELECT count(*) FROM truth_nba_action_effects WHERE action = 'apology_notice' AND repeat_logit_if_late > 0")).toBe(1);
   });
 
