@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliRuntime } from './runtime.js';
 import { registerStatusCommand } from './status-command.js';
 // cli-commands: each capability registers its commands here, one line each.
+import { registerNbaCommands } from './nba-commands.js';
 import { registerGenerateCommand } from './generate-command.js';
 import { registerEtaCommands } from './eta-commands.js';
 import { registerReturnsCommands } from './returns-commands.js';
@@ -23,6 +24,7 @@ export function buildProgram(rt: CliRuntime): Command {
     .configureOutput({ writeOut: (s) => rt.out(s.trimEnd()), writeErr: (s) => rt.err(s.trimEnd()) });
   registerStatusCommand(program, rt);
   // register-commands: one line per capability.
+  registerNbaCommands(program, rt);
   registerGenerateCommand(program, rt);
   registerEtaCommands(program, rt);
   registerReturnsCommands(program, rt);

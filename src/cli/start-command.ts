@@ -9,6 +9,8 @@ import { generateSample } from '../synth/generate.js';
 import { epochLabel, trainEta } from '../ml/eta/train.js';
 import { trainReturns } from '../ml/returns/train.js';
 import { createFileModelStore } from '../ml/registry/file-model-store.js';
+import { trainNba } from '../ml/nba/train.js';
+import { fillOutcomes } from '../ml/nba/outcomes.js';
 import { createApiKeyStore } from '../auth/api-keys.js';
 import { createApp } from '../app.js';
 import { listen } from '../http/router.js';
@@ -102,6 +104,26 @@ async function ensureReturnsModel(rt: CliRuntime, config: Config, wh: Warehouse,
   return { version: r.version, trained: true };
 }
 
+/** The next-best-action policy: trained once (its gate decides whether it goes live); logged outcomes are filled on every start. */
+async function ensureNbaPolicy(rt: CliRuntime, config: Config, wh: Warehouse, log: Logger): Promise<void> {
+  const filled = await fillOutcomes(wh);
+  const versions = await createFileModelStore(config.modelsDir).list('nba');
+  if (versions.length > 0) {
+    rt.err(`      next-best-action policy ${versions[0].version} is registered${versions[0].active ? ' and active' : ''}; reusing it${filled ? ` (${filled} decision outcomes filled in)` : ''}`);
+    return;
+  }
+  rt.err('      training the next-best-action policy …');
+  try {
+    const r = await trainNba({ warehouse: wh, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }, { seed: config.seed });
+    r.scorer.model.dispose();
+    rt.err(`      ${r.version}: ${r.activated ? 'activated' : 'registered, not activated'}; ${r.gate.reason}`);
+  } catch (e) {
+    // Too few logged decisions with outcomes (a young warehouse) is not a reason to stop the service.
+    if (!(isShipcastError(e) && e.code === 'BAD_INPUT' && e.field === 'nba_decisions')) throw e;
+    rt.err(`      skipped: ${e.message}; nextBestAction answers MODEL_NOT_READY until \`shipcast train nba\` succeeds`);
+  }
+}
+
 /** An admin key for GraphiQL, created once and kept (mode 0600) beside the data. */
 async function ensureAdminKey(config: Config, wh: Warehouse): Promise<{ file: string; key: string; created: boolean }> {
   const file = path.join(config.dataDir, 'admin-key');
@@ -127,6 +149,7 @@ export async function start(rt: CliRuntime, opts: StartOptions): Promise<{ repor
     const generated = await ensureSample(rt, config, wh);
     const eta = await ensureEtaModel(rt, config, wh, rt.log);
     const returns = await ensureReturnsModel(rt, config, wh, rt.log);
+    await ensureNbaPolicy(rt, config, wh, rt.log);
     const admin = await ensureAdminKey(config, wh);
     const reportsDir = path.join(config.dataDir, 'reports');
     rt.err(`[4/5] writing the leadership reports to ${reportsDir} …`);
