@@ -158,7 +158,11 @@ export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Pro
           app.closeSync();
         }
       }),
-    checkpoint: () => mutex.lock(() => w.run('CHECKPOINT')),
+    checkpoint: (whileFolded) =>
+      mutex.lock(async () => {
+        await w.run('CHECKPOINT');
+        await whileFolded?.();
+      }),
     progress() {
       const p = closed || !opts.trackProgress ? -1 : writer.progress.percentage;
       return p >= 0 ? p : undefined;
@@ -179,7 +183,7 @@ export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Pro
     wh.transaction = async () => { throw readOnlyRefusal('transaction'); };
     wh.append = async (table) => { throw readOnlyRefusal(`append to ${table}`); };
     // Nothing to fold: a read-only instance never writes a WAL.
-    wh.checkpoint = async () => undefined;
+    wh.checkpoint = async (whileFolded) => whileFolded?.();
     try {
       await assertSchemaCurrent(wh);
     } catch (e) {

@@ -36,7 +36,7 @@ export function createSwappableWarehouse(initial: Warehouse): SwappableWarehouse
     columns: (sql, params) => use((wh) => wh.columns(sql, params)),
     transaction: (fn) => use((wh) => wh.transaction(fn)),
     append: (table, rows) => use((wh) => wh.append(table, rows)),
-    checkpoint: () => use((wh) => wh.checkpoint()),
+    checkpoint: (whileFolded) => use((wh) => wh.checkpoint(whileFolded)),
     progress: () => current.progress(),
     async swap(next) {
       const old = current;

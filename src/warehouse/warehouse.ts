@@ -54,8 +54,12 @@ export interface Warehouse extends SqlRunner {
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
   /** Bulk-appends rows (in table column order) through DuckDB's appender; much faster than INSERT. */
   append(table: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
-  /** Forces a checkpoint so the WAL is folded into the main file. */
-  checkpoint(): Promise<void>;
+  /**
+   * Forces a checkpoint so the WAL is folded into the main file. `whileFolded` runs right after,
+   * before any other write may start: the file then holds every commit and nothing changes it
+   * (publishing a snapshot copies it then).
+   */
+  checkpoint(whileFolded?: () => Promise<void>): Promise<void>;
   /**
    * How far the statement now running on the writer connection has got, in percent (DuckDB's own
    * estimate, from the rows its scans have read), or undefined when none is running, DuckDB

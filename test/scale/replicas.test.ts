@@ -196,6 +196,9 @@ describe('the read-only open', () => {
 
   it('refuses to publish over the warehouse itself and leaves no temp file behind', async () => {
     await expect(publishSnapshot(writer, writer.path)).rejects.toMatchObject({ code: 'BAD_INPUT', field: 'out' });
+    const memory = await openWarehouse(':memory:');
+    await expect(publishSnapshot(memory, path.join(dir, 'memory.duckdb'))).rejects.toMatchObject({ code: 'BAD_INPUT', field: 'db' });
+    await memory.close();
     expect(fs.readdirSync(path.dirname(snapshot))).toEqual([path.basename(snapshot)]);
   });
 });

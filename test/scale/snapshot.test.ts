@@ -101,7 +101,7 @@ describe('publishing a snapshot', () => {
   });
 
   it('refuses (CONFLICT) while a bulk write has keys dropped, leaving the published file alone', async () => {
-    const wh = await openWarehouse(':memory:');
+    const wh = await openWarehouse(path.join(dir, 'bulk.duckdb'));
     const out = path.join(dir, 'conflict.duckdb');
     try {
       await publishSnapshot(wh, out);
