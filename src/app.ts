@@ -102,7 +102,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
   const nextBestAction = await createNbaService({ warehouse, modelsDir: config.modelsDir, log, predictor: () => etaPredictor, tfBackend: config.tfBackend });
   const returnsPredictor = await createReturnsPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
-  const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor });
+  const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor, nextBestAction });
   await email.start();
   closers.push(() => email.close());
   const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, resolvers: [emailResolvers({ service: email.service, warehouse }), returnsResolvers({ predictor: () => returnsPredictor })], models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });

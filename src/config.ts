@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   MAILGUN_PROMO_DOMAIN: optionalString,
   MAILGUN_URL: optionalString,
   MAILGUN_WEBHOOK_SIGNING_KEY: optionalString,
+  SHIPCAST_PROMO_COMPLAINT_LIMIT: z.coerce.number().min(0).max(1).default(0.001),
+  SHIPCAST_PROMO_COMPLAINT_WINDOW_DAYS: z.coerce.number().positive().default(30),
   SHIPCAST_ROLE: z.enum(['writer', 'replica']).default('writer'),
   SHIPCAST_WRITER_URL: z.string().trim().url().optional(),
   SHIPCAST_REPLICA_POLL_SECONDS: z.coerce.number().min(0).default(5),
@@ -74,6 +76,8 @@ export interface Config {
   mail: {
     provider: 'outbox' | 'mailgun';
     mailgun: { apiKey?: string; domain?: string; promoDomain?: string; url?: string; webhookSigningKey?: string };
+    /** Promotional mail stops while its complaint rate (complained / delivered over `windowDays`) is above `complaintLimit` (a fraction: 0.001 = 0.1 %). */
+    promoGuardrail: { complaintLimit: number; windowDays: number };
   };
   /** Kafka ingestion (docs/SCALE.md, section 2); `brokers` is empty when not configured. */
   kafka: {
@@ -164,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         url: e.MAILGUN_URL,
         webhookSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
       },
+      promoGuardrail: { complaintLimit: e.SHIPCAST_PROMO_COMPLAINT_LIMIT, windowDays: e.SHIPCAST_PROMO_COMPLAINT_WINDOW_DAYS },
     },
     kafka: kafkaConfig(e, overrides.kafkaBrokers),
     replication: {

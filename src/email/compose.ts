@@ -1,4 +1,5 @@
 import type { EtaPrediction } from '../domain/eta.js';
+import type { NbaAction } from '../domain/nba.js';
 import { resolveLocale, type EmailKind, type EmailLocale, type EmailOffer, type EmailStream } from './kinds.js';
 import { formatDay, formatMoney, formatWindow } from './format.js';
 import type { LinkScope, LinkSigner } from './link-tokens.js';
@@ -27,6 +28,8 @@ export interface ComposeInput {
   /** The milestone behind the message; `predictive_delay` changes the wording of a delay. */
   trigger: string;
   offer?: EmailOffer | null;
+  /** The next-best action a delay email carries (apology, reschedule link, discount, shipping refund); ignored by other kinds. */
+  action?: NbaAction | null;
   ctx: ShipmentContext;
   /** The active model's window at send time, when there is one. */
   prediction?: EtaPrediction;
@@ -55,11 +58,16 @@ function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{([a-z_]+)\}\}/g, (_, k: string) => values[k] ?? '');
 }
 
-/** Describes an offer in the customer's language, e.g. "10% off your next order with code THANKS10". */
-export function offerText(offer: EmailOffer, locale: EmailLocale): string {
+/**
+ * Describes an offer in the customer's language, e.g. "10% off your next order with code THANKS10",
+ * or "R$ 10,00 off your next order…" for a fixed amount in `currency`.
+ */
+export function offerText(offer: EmailOffer, locale: EmailLocale, currency = 'USD'): string {
   const p = PHRASES[locale];
   const percent = offer.percentOff ?? Number(/(\d+)/.exec(offer.action)?.[1] ?? NaN);
-  const base = Number.isFinite(percent) ? fill(p.percentOff, { percent: String(percent) }) : offer.action;
+  const base = offer.amountOff !== undefined
+    ? fill(p.amountOff, { amount: formatMoney(offer.amountOff, currency, locale) })
+    : Number.isFinite(percent) ? fill(p.percentOff, { percent: String(percent) }) : offer.action;
   return offer.code ? `${base} ${fill(p.offerCode, { code: offer.code })}` : base;
 }
 
@@ -95,7 +103,8 @@ export function composeEmail(input: ComposeInput, deps: ComposeDeps): ComposedEm
     refunded_on: formatDay(ctx.refundedAt ?? now, locale, tz),
     refund_amount: ctx.refundAmount === null ? phrases.fullAmount : formatMoney(ctx.refundAmount, ctx.currency, locale),
     delay_reason: input.trigger === 'predictive_delay' ? phrases.predictiveDelay : phrases.carrierDelay,
-    offer_text: input.offer ? offerText(input.offer, locale) : '',
+    offer_text: input.offer ? offerText(input.offer, locale, ctx.currency) : '',
+    shipping_refund: ctx.shippingCharged ? fill(phrases.shippingPaid, { amount: formatMoney(ctx.shippingCharged, ctx.currency, locale) }) : phrases.shippingPaidUnknown,
     track_url: link('track', '/email/l/track'),
     reschedule_url: link('reschedule', '/email/l/reschedule'),
     return_url: link('return', '/email/l/return'),
@@ -103,7 +112,7 @@ export function composeEmail(input: ComposeInput, deps: ComposeDeps): ComposedEm
     eta_image_url: link('eta', '/email/eta.svg'),
     unsubscribe_url: stream === 'promotional' ? link('unsubscribe', '/email/unsubscribe') : '',
   };
-  const rendered = deps.renderer.render(kind, locale, stream, vars);
+  const rendered = deps.renderer.render(kind, locale, stream, vars, kind === 'delay' ? input.action ?? 'none' : 'none');
   // A stable Message-Id: if a crash hides whether the provider accepted a message, the resend
   // carries the same id and mailbox providers collapse the duplicate.
   const headers: Record<string, string> = { 'Message-Id': `<${messageId}@${sender.domain}>` };

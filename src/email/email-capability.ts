@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { EtaPredictor } from '../domain/eta.js';
+import type { NextBestActionService } from '../domain/nba.js';
 import type { Route } from '../http/router.js';
 import { createLinkSigner, resolveLinkSecret, type LinkSigner } from './link-tokens.js';
 import { createTemplateRenderer } from './templates/render.js';
@@ -14,6 +15,8 @@ import { createEmailMetrics } from './email-metrics.js';
 import { emailRoutes } from './email-routes.js';
 import { subscribeMilestones } from './milestone-triggers.js';
 import { DEFAULT_WORKFLOW, type EmailWorkflow } from './kinds.js';
+import { createComplaintGuardrail, type ComplaintGuardrail } from './complaint-guardrail.js';
+import type { DiscountTerms } from './delay-actions.js';
 import type { CoreDeps } from '../core-deps.js';
 
 /** Domains used when no Mailgun domain is configured (the outbox provider): `.invalid` never resolves. */
@@ -47,6 +50,8 @@ export interface EmailCapability {
   signer: LinkSigner;
   mailer: Mailer;
   routes: Route[];
+  /** The promotional complaint-rate guardrail (config.mail.promoGuardrail). */
+  guardrail: ComplaintGuardrail;
   /** Starts the outbox worker. */
   start(): Promise<void>;
   /** Unsubscribes from events, stops the worker, closes the mailer. */
@@ -60,6 +65,12 @@ export interface EmailCapabilityDeps extends CoreDeps {
   workflow?: EmailWorkflow;
   worker?: WorkerOptions;
   brand?: string;
+  /** Chooses the action of each delay email; without it delay emails are the plain notice. */
+  nextBestAction?: NextBestActionService;
+  /** What a `discount_code` action gives (default 10.00 off in the order's currency, the generator's unit). */
+  discount?: DiscountTerms;
+  /** Reuse of one complaint-rate measurement, ms (default 60 s). */
+  guardrailCacheMs?: number;
 }
 
 /** Builds the email capability: mailer, composer, outbox service and worker, milestone triggers, routes. */
@@ -67,12 +78,18 @@ export function createEmailCapability(deps: EmailCapabilityDeps): EmailCapabilit
   const { config, warehouse } = deps;
   const log = deps.log.child({ module: 'email' });
   const brand = deps.brand ?? 'Shipcast';
-  const signer = createLinkSigner(resolveLinkSecret(config.linkSecret, config.dataDir));
+  const secret = resolveLinkSecret(config.linkSecret, config.dataDir);
+  const signer = createLinkSigner(secret);
   const mailer = deps.mailer ?? mailerFromConfig(config);
   const metrics = createEmailMetrics(deps.metrics);
   const compose = { renderer: createTemplateRenderer(), signer, senders: sendersFromConfig(config, brand), publicUrl: config.http.publicUrl, brand };
-  const worker = createOutboxWorker({ warehouse, mailer, compose, predictor: deps.predictor, log, metrics }, deps.worker);
-  const service = createEmailService({ warehouse, compose, predictor: deps.predictor, log, metrics, provider: mailer.name, onQueued: () => worker.wake() });
+  const { complaintLimit, windowDays } = config.mail.promoGuardrail;
+  const guardrail = createComplaintGuardrail({ warehouse, limit: complaintLimit, windowDays, log, metrics, cacheMs: deps.guardrailCacheMs });
+  const worker = createOutboxWorker({ warehouse, mailer, compose, predictor: deps.predictor, log, metrics, guardrail }, deps.worker);
+  const service = createEmailService({
+    warehouse, compose, predictor: deps.predictor, log, metrics, provider: mailer.name, onQueued: () => worker.wake(),
+    nextBestAction: deps.nextBestAction, guardrail, discount: { key: secret, terms: deps.discount ?? { amountOff: 10 } },
+  });
   const triggers = subscribeMilestones(deps.events, service, log, deps.workflow ?? DEFAULT_WORKFLOW);
   return {
     service,
@@ -80,6 +97,7 @@ export function createEmailCapability(deps: EmailCapabilityDeps): EmailCapabilit
     signer,
     mailer,
     routes: emailRoutes({ warehouse, signer, predictor: deps.predictor, log }),
+    guardrail,
     start: () => worker.start(),
     async close() {
       await triggers.close();

@@ -1,12 +1,15 @@
 import crypto from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { EtaPredictor } from '../domain/eta.js';
+import type { NbaDecision, NextBestActionService } from '../domain/nba.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { ShipcastError } from '../errors.js';
 import { URGENT_KINDS, classifyStream, resolveLocale, type EmailKind, type EmailLocale, type EmailOffer, type EmailStream } from './kinds.js';
 import { DEFAULT_QUIET_HOURS, releaseTime, type QuietHours } from './format.js';
 import { blockedReason, loadSendPermissions, loadShipmentContexts, shipmentIdForTracking } from './recipients.js';
-import { insertMany, latestFor, type NewMessage, type OutboxStatus } from './outbox-store.js';
+import { existingKeys, insertMany, latestFor, type NewMessage, type OutboxStatus } from './outbox-store.js';
+import { discountOffer, planDelayAction, type DelayPlan, type DiscountTerms } from './delay-actions.js';
+import type { ComplaintGuardrail, GuardrailState } from './complaint-guardrail.js';
 import { composeEmail, type ComposeDeps } from './compose.js';
 import type { OutgoingEmail } from './mailers/mailer.js';
 import type { EmailMetrics } from './email-metrics.js';
@@ -20,6 +23,8 @@ export interface EnqueueRequest {
   idempotencyKey: string;
   /** An offer makes the message promotional, which needs recorded consent. */
   offer?: EmailOffer | null;
+  /** Ask the next-best-action service (when there is one) which action the email carries; set for delay milestones. */
+  askNextBestAction?: boolean;
 }
 
 /** A message as callers see it. */
@@ -52,6 +57,12 @@ export interface EmailServiceDeps {
   quietHours?: QuietHours;
   /** Called after a message is queued, to wake the worker. */
   onQueued?: () => void;
+  /** Chooses the action of delay emails; without it they are the plain delay notice. */
+  nextBestAction?: NextBestActionService;
+  /** Stops promotional actions while the promotional complaint rate is above its limit. */
+  guardrail?: ComplaintGuardrail;
+  /** Coupon key and discount terms of `discount_code` actions. */
+  discount?: { key: Buffer; terms: DiscountTerms };
 }
 
 export interface EmailService {
@@ -83,6 +94,37 @@ export function createEmailService(deps: EmailServiceDeps): EmailService {
     return id;
   };
 
+  /**
+   * Asks the policy for the delay emails of a batch whose keys are new: a duplicate milestone must
+   * not log a second decision that no email carries. A failing policy costs the action, not the email.
+   */
+  const decisions = async (reqs: readonly EnqueueRequest[], now: Date): Promise<Map<string, NbaDecision>> => {
+    const out = new Map<string, NbaDecision>();
+    const nba = deps.nextBestAction;
+    const asking = reqs.filter((r) => r.askNextBestAction && !r.offer);
+    if (!nba || asking.length === 0 || nba.activeVersion() === undefined) return out;
+    const keys = [...new Set(asking.map((r) => r.idempotencyKey))];
+    const existing = new Set((await existingKeys(wh, keys)));
+    for (const req of asking) {
+      if (existing.has(req.idempotencyKey) || out.has(req.idempotencyKey)) continue;
+      try {
+        const d = await nba.decide({ shipmentId: req.shipmentId, at: now });
+        if (d) out.set(req.idempotencyKey, d);
+      } catch (err) {
+        deps.log.warn({ err, shipmentId: req.shipmentId }, 'next-best-action decision failed; sending the plain delay notice');
+      }
+    }
+    return out;
+  };
+
+  const recordPlan = (messageId: string, decision: NbaDecision, plan: DelayPlan, guardrail: GuardrailState | undefined) => {
+    deps.metrics?.nbaActions.inc({ action: plan.action });
+    if (!plan.fallback) return;
+    deps.metrics?.nbaFallbacks.inc({ action: decision.action, reason: plan.fallback.reason });
+    if (plan.fallback.reason === 'guardrail' && guardrail) deps.guardrail?.recordStop({ messageId, decisionId: decision.decisionId, action: decision.action, state: guardrail });
+    deps.log.info({ messageId, decisionId: decision.decisionId, action: decision.action, fallback: plan.fallback.reason, detail: plan.fallback.detail }, 'promotional next-best action replaced by the transactional delay notice');
+  };
+
   const service: EmailService = {
     async enqueueMany(reqs, now = new Date()) {
       if (reqs.length === 0) return [];
@@ -90,9 +132,28 @@ export function createEmailService(deps: EmailServiceDeps): EmailService {
       const missing = reqs.find((r) => !ctxs.has(r.shipmentId));
       if (missing) throw new ShipcastError('NOT_FOUND', `shipmentId: unknown shipment ${missing.shipmentId}`, { field: 'shipmentId' });
       const perms = await loadSendPermissions(wh, [...ctxs.values()]);
+      const decided = await decisions(reqs, now);
+      let guardrail: GuardrailState | undefined;
+      if (deps.guardrail && [...decided.values()].some((d) => d.action === 'discount_code')) guardrail = await deps.guardrail.check(now);
+      const plans = new Map<string, { decision: NbaDecision; plan: DelayPlan }>();
+      for (const req of reqs) {
+        const decision = decided.get(req.idempotencyKey);
+        if (!decision || plans.has(req.idempotencyKey)) continue;
+        const ctx = ctxs.get(req.shipmentId)!;
+        const plan = planDelayAction({
+          action: decision.action,
+          offer: decision.action === 'discount_code' && deps.discount ? discountOffer(deps.discount.key, decision.decisionId, deps.discount.terms) : null,
+          promoDomain: Boolean(deps.compose.senders.promotional),
+          promoBlocked: blockedReason(ctx, 'promotional', perms),
+          guardrail,
+        });
+        plans.set(req.idempotencyKey, { decision, plan });
+      }
       const messages: NewMessage[] = reqs.map((req) => {
         const ctx = ctxs.get(req.shipmentId)!;
-        const stream = classifyStream({ offer: req.offer });
+        const planned = plans.get(req.idempotencyKey);
+        const offer = planned ? planned.plan.offer : req.offer;
+        const stream = classifyStream({ offer });
         const blocked = stream === 'promotional' && !deps.compose.senders.promotional
           ? 'no promotional sending domain configured (MAILGUN_PROMO_DOMAIN)'
           : blockedReason(ctx, stream, perms);
@@ -109,11 +170,13 @@ export function createEmailService(deps: EmailServiceDeps): EmailService {
           locale: resolveLocale(ctx.locale),
           toAddress: ctx.email ? ctx.email.trim().toLowerCase() : null,
           trigger: req.trigger,
-          offer: req.offer ?? null,
+          offer: offer ?? null,
+          nbaAction: planned?.plan.action ?? null,
           status,
           nextAttemptAt: urgent ? now : releaseTime(now, ctx.timeZone, quiet),
           reason: blocked ?? null,
           provider: deps.provider,
+          nba: planned ? { decisionId: planned.decision.decisionId, chosen: planned.decision.action, fallback: planned.plan.fallback ? `${planned.plan.fallback.reason}: ${planned.plan.fallback.detail}` : null } : null,
         };
       });
       const stored = await insertMany(wh, messages, now);
@@ -126,7 +189,9 @@ export function createEmailService(deps: EmailServiceDeps): EmailService {
         seen.add(m.idempotencyKey);
         if (created) {
           deps.metrics?.enqueued.inc({ kind: m.kind, stream: m.stream, status: m.status });
-          deps.log.info({ messageId: row.messageId, kind: m.kind, stream: m.stream, status: m.status, trigger: m.trigger }, 'email enqueued');
+          deps.log.info({ messageId: row.messageId, kind: m.kind, stream: m.stream, status: m.status, trigger: m.trigger, nbaDecisionId: m.nba?.decisionId, nbaAction: m.nbaAction ?? undefined }, 'email enqueued');
+          const planned = plans.get(m.idempotencyKey);
+          if (planned) recordPlan(row.messageId, planned.decision, planned.plan, guardrail);
           queued ||= m.status === 'queued';
         }
         return { id: row.messageId, kind: row.kind, stream: row.stream, status: row.status, reason: row.lastError, created };

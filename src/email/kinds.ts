@@ -35,6 +35,8 @@ export interface EmailOffer {
   action: string;
   /** Percentage off, when the offer is a discount. */
   percentOff?: number;
+  /** Fixed amount off, in the order's currency, when the offer is a discount of an amount. */
+  amountOff?: number;
   /** Coupon code shown to the customer. */
   code?: string;
 }

@@ -3,11 +3,14 @@ import type { DomainEvents, ShipmentMilestoneEvent } from '../domain/events.js';
 import { DEFAULT_WORKFLOW, milestoneKey, type EmailWorkflow } from './kinds.js';
 import type { EmailService, EnqueueRequest } from './email-service.js';
 
-/** The enqueue request a milestone maps to under a workflow, or undefined when it sends nothing. */
+/** The enqueue request a milestone maps to under a workflow (delay emails ask for the next-best action), or undefined when it sends nothing. */
 export function milestoneRequest(e: ShipmentMilestoneEvent, workflow: EmailWorkflow = DEFAULT_WORKFLOW): EnqueueRequest | undefined {
   const rule = workflow[e.milestone];
   if (!rule) return undefined;
-  return { shipmentId: e.shipmentId, kind: rule.kind, trigger: e.milestone, idempotencyKey: milestoneKey(e.shipmentId, e.milestone, rule, e.occurredAt) };
+  const req: EnqueueRequest = { shipmentId: e.shipmentId, kind: rule.kind, trigger: e.milestone, idempotencyKey: milestoneKey(e.shipmentId, e.milestone, rule, e.occurredAt) };
+  // The delay email is where the next-best action is taken (apology, reschedule, discount, refund).
+  if (rule.kind === 'delay') req.askNextBestAction = true;
+  return req;
 }
 
 export interface MilestoneSubscription {

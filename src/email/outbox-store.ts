@@ -1,4 +1,5 @@
 import type { SqlRunner, Warehouse } from '../warehouse/warehouse.js';
+import type { NbaAction } from '../domain/nba.js';
 import type { EmailKind, EmailLocale, EmailOffer, EmailStream } from './kinds.js';
 import { sqlPlaceholders } from '../warehouse/sql.js';
 
@@ -15,6 +16,8 @@ export interface OutboxRow {
   toAddress: string | null;
   trigger: string;
   offer: EmailOffer | null;
+  /** The next-best action the message carries (delay emails with a decision), else null. */
+  nbaAction: NbaAction | null;
   status: OutboxStatus;
   attempts: number;
   nextAttemptAt: Date;
@@ -23,10 +26,10 @@ export interface OutboxRow {
 
 interface DbRow {
   message_id: string; idempotency_key: string; shipment_id: string; kind: string; stream: string; locale: string;
-  to_address: string | null; trigger: string; offer: string | null; status: string; attempts: number; next_attempt_at: unknown; last_error: string | null;
+  to_address: string | null; trigger: string; offer: string | null; nba_action: string | null; status: string; attempts: number; next_attempt_at: unknown; last_error: string | null;
 }
 
-const COLUMNS = 'message_id, idempotency_key, shipment_id, kind, stream, locale, to_address, trigger, offer, status, attempts, next_attempt_at, last_error';
+const COLUMNS = 'message_id, idempotency_key, shipment_id, kind, stream, locale, to_address, trigger, offer, nba_action, status, attempts, next_attempt_at, last_error';
 
 function fromDb(r: DbRow): OutboxRow {
   return {
@@ -39,6 +42,7 @@ function fromDb(r: DbRow): OutboxRow {
     toAddress: r.to_address,
     trigger: r.trigger,
     offer: r.offer ? (JSON.parse(r.offer) as EmailOffer) : null,
+    nbaAction: (r.nba_action ?? null) as NbaAction | null,
     status: r.status as OutboxStatus,
     attempts: Number(r.attempts),
     nextAttemptAt: r.next_attempt_at instanceof Date ? r.next_attempt_at : new Date(String(r.next_attempt_at)),
@@ -59,6 +63,8 @@ export interface NewMessage extends Omit<OutboxRow, 'attempts' | 'lastError'> {
   customerId: string;
   reason: string | null;
   provider: string;
+  /** The next-best-action decision behind a delay email: its id, the action chosen, and why the email does not carry it (null when it does). */
+  nba?: { decisionId: string; chosen: NbaAction; fallback: string | null } | null;
 }
 
 
@@ -71,7 +77,10 @@ const CHUNK = 200;
  * the row holding it (new or earlier) and whether it was created by this call.
  */
 export async function insertMany(wh: Warehouse, messages: readonly NewMessage[], now: Date): Promise<Map<string, { row: OutboxRow; created: boolean }>> {
-  const unique = [...new Map(messages.map((m) => [m.idempotencyKey, m])).values()];
+  // The first request of a key wins, as the caller's "created" accounting expects.
+  const firstByKey = new Map<string, NewMessage>();
+  for (const m of messages) if (!firstByKey.has(m.idempotencyKey)) firstByKey.set(m.idempotencyKey, m);
+  const unique = [...firstByKey.values()];
   return wh.transaction(async (tx) => {
     const out = new Map<string, { row: OutboxRow; created: boolean }>();
     for (let i = 0; i < unique.length; i += CHUNK) {
@@ -86,24 +95,26 @@ export async function insertMany(wh: Warehouse, messages: readonly NewMessage[],
       const outboxValues = chunk.map((m) => {
         const base = outboxParams.length;
         outboxParams.push(m.messageId, m.idempotencyKey, m.shipmentId, m.kind, m.stream, m.locale, m.toAddress, m.trigger,
-          m.offer ? JSON.stringify(m.offer) : null, m.status, m.nextAttemptAt, m.reason, now);
+          m.offer ? JSON.stringify(m.offer) : null, m.status, m.nextAttemptAt, m.reason, now, m.nbaAction);
         const p = (k: number) => `$${base + k}`;
-        return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, 0, ${p(11)}::TIMESTAMPTZ, ${p(12)}, ${p(13)}::TIMESTAMPTZ, ${p(13)}::TIMESTAMPTZ)`;
+        return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, 0, ${p(11)}::TIMESTAMPTZ, ${p(12)}, ${p(13)}::TIMESTAMPTZ, ${p(13)}::TIMESTAMPTZ, ${p(14)})`;
       });
       await tx.run(
         `INSERT INTO email_outbox (message_id, idempotency_key, shipment_id, kind, stream, locale, to_address, trigger, offer, status, attempts,
-           next_attempt_at, last_error, created_at, updated_at) VALUES ${outboxValues.join(', ')}`,
+           next_attempt_at, last_error, created_at, updated_at, nba_action) VALUES ${outboxValues.join(', ')}`,
         outboxParams,
       );
-      const msgParams: (string | Date)[] = [];
+      const msgParams: (string | Date | null)[] = [];
       const msgValues = chunk.map((m) => {
         const base = msgParams.length;
-        msgParams.push(m.messageId, m.customerId, m.orderId, m.shipmentId, m.kind, m.stream, m.locale, m.provider, canonicalStatus(m.status), now);
+        msgParams.push(m.messageId, m.customerId, m.orderId, m.shipmentId, m.kind, m.stream, m.locale, m.provider, canonicalStatus(m.status), now,
+          m.nba?.decisionId ?? null, m.nba?.chosen ?? null, m.nba?.fallback ?? null);
         const p = (k: number) => `$${base + k}`;
-        return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::TIMESTAMPTZ)`;
+        return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::TIMESTAMPTZ, ${p(11)}, ${p(12)}, ${p(13)})`;
       });
       await tx.run(
-        `INSERT INTO email_messages (message_id, customer_id, order_id, shipment_id, kind, stream, locale, provider, status, created_at) VALUES ${msgValues.join(', ')}`,
+        `INSERT INTO email_messages (message_id, customer_id, order_id, shipment_id, kind, stream, locale, provider, status, created_at,
+           nba_decision_id, nba_action, nba_fallback) VALUES ${msgValues.join(', ')}`,
         msgParams,
       );
       for (const m of chunk) {
@@ -111,13 +122,24 @@ export async function insertMany(wh: Warehouse, messages: readonly NewMessage[],
           created: true,
           row: {
             messageId: m.messageId, idempotencyKey: m.idempotencyKey, shipmentId: m.shipmentId, kind: m.kind, stream: m.stream, locale: m.locale,
-            toAddress: m.toAddress, trigger: m.trigger, offer: m.offer, status: m.status, attempts: 0, nextAttemptAt: m.nextAttemptAt, lastError: m.reason,
+            toAddress: m.toAddress, trigger: m.trigger, offer: m.offer, nbaAction: m.nbaAction, status: m.status, attempts: 0, nextAttemptAt: m.nextAttemptAt, lastError: m.reason,
           },
         });
       }
     }
     return out;
   });
+}
+
+/** The idempotency keys among `keys` that already hold a message. */
+export async function existingKeys(db: SqlRunner, keys: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    const chunk = keys.slice(i, i + CHUNK);
+    const rows = await db.all<{ idempotency_key: string }>(`SELECT idempotency_key FROM email_outbox WHERE idempotency_key IN (${sqlPlaceholders(chunk.length)})`, chunk);
+    for (const r of rows) out.push(r.idempotency_key);
+  }
+  return out;
 }
 
 /** The most recent message of a kind for a shipment, whatever triggered it. */
@@ -157,7 +179,11 @@ export async function claimDue(wh: Warehouse, now: Date, limit: number): Promise
 
 /** The result of one send attempt. */
 export type Outcome =
-  | { messageId: string; status: 'sent'; provider: string; providerMessageId: string; subject: string; modelVersion?: string; window?: { p10: Date; p50: Date; p90: Date } }
+  | {
+    messageId: string; status: 'sent'; provider: string; providerMessageId: string; subject: string; modelVersion?: string; window?: { p10: Date; p50: Date; p90: Date };
+    /** Set when a promotional action was dropped at send time: the message went out as the transactional delay notice. */
+    fallback?: string;
+  }
   | { messageId: string; status: 'queued'; retryAt: Date; reason: string }
   | { messageId: string; status: 'failed' | 'suppressed' | 'refused'; reason: string; subject?: string };
 
@@ -186,6 +212,11 @@ export async function recordOutcomes(wh: Warehouse, outcomes: readonly Outcome[]
            sent_at = $1::TIMESTAMPTZ FROM ${v} WHERE email_messages.message_id = v.id`,
         params,
       );
+    }
+    for (const o of sent) {
+      if (!o.fallback) continue;
+      await tx.run("UPDATE email_outbox SET stream = 'transactional', offer = NULL, nba_action = 'none' WHERE message_id = $1", [o.messageId]);
+      await tx.run("UPDATE email_messages SET stream = 'transactional', nba_fallback = $2 WHERE message_id = $1", [o.messageId, o.fallback]);
     }
     for (const o of outcomes) {
       if (o.status === 'queued') {

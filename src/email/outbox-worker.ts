@@ -6,6 +6,8 @@ import { claimDue, recordOutcomes, requeueInterrupted, type Outcome, type Outbox
 import { composeEmail, type ComposeDeps } from './compose.js';
 import { SendFailure, type Mailer } from './mailers/mailer.js';
 import type { EmailMetrics } from './email-metrics.js';
+import { planDelayAction } from './delay-actions.js';
+import type { ComplaintGuardrail, GuardrailState } from './complaint-guardrail.js';
 
 export interface WorkerOptions {
   /** Rows claimed per round. */
@@ -33,6 +35,8 @@ export interface OutboxWorkerDeps {
   predictor?: EtaPredictor;
   log: Logger;
   metrics?: EmailMetrics;
+  /** Re-checked at send time for messages carrying a promotional next-best action. */
+  guardrail?: ComplaintGuardrail;
 }
 
 /** Drains the outbox: claims due rows, renders them with the ETA at send time, sends, records. */
@@ -101,16 +105,32 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
     }
   };
 
-  const attempt = async (row: OutboxRow, ctxs: Map<string, ShipmentContext>, perms: SendPermissions, preds: Map<string, EtaPrediction>, now: Date): Promise<Outcome> => {
+  /**
+   * A promotional next-best action queued earlier (quiet hours hold offers until morning) is checked
+   * again: if the offer cannot go now, the delay notice still does, as transactional mail.
+   */
+  const sendTimePlan = (row: OutboxRow, ctx: ShipmentContext, perms: SendPermissions, guardrail: GuardrailState | undefined) => {
+    const kept = { stream: row.stream, offer: row.offer, action: row.nbaAction, fallback: undefined as string | undefined };
+    if (!row.nbaAction || row.stream !== 'promotional') return kept;
+    const plan = planDelayAction({ action: row.nbaAction, offer: row.offer, promoDomain: Boolean(deps.compose.senders.promotional), promoBlocked: blockedReason(ctx, 'promotional', perms), guardrail });
+    if (!plan.fallback) return kept;
+    deps.metrics?.nbaFallbacks.inc({ action: row.nbaAction, reason: plan.fallback.reason });
+    if (plan.fallback.reason === 'guardrail' && guardrail) deps.guardrail?.recordStop({ messageId: row.messageId, action: row.nbaAction, state: guardrail });
+    log.info({ messageId: row.messageId, action: row.nbaAction, fallback: plan.fallback.reason, detail: plan.fallback.detail }, 'promotional next-best action dropped at send time; sending the transactional delay notice');
+    return { stream: plan.stream, offer: plan.offer, action: plan.action, fallback: `${plan.fallback.reason}: ${plan.fallback.detail}` };
+  };
+
+  const attempt = async (row: OutboxRow, ctxs: Map<string, ShipmentContext>, perms: SendPermissions, preds: Map<string, EtaPrediction>, now: Date, guardrail?: GuardrailState): Promise<Outcome> => {
     const ctx = ctxs.get(row.shipmentId);
     if (!ctx) return { messageId: row.messageId, status: 'failed', reason: 'shipment no longer exists' };
+    const { stream, offer, action, fallback } = sendTimePlan(row, ctx, perms, guardrail);
     // Consent and suppressions can change between enqueue and send (a bounce, an unsubscribe).
-    const blocked = blockedReason(ctx, row.stream, perms);
+    const blocked = blockedReason(ctx, stream, perms);
     if (blocked) return { messageId: row.messageId, status: blocked.startsWith('suppressed') ? 'suppressed' : 'refused', reason: blocked };
     let composed;
     try {
       composed = composeEmail(
-        { messageId: row.messageId, kind: row.kind, stream: row.stream, trigger: row.trigger, offer: row.offer, ctx, prediction: preds.get(row.shipmentId), locale: row.locale },
+        { messageId: row.messageId, kind: row.kind, stream, trigger: row.trigger, offer, action, ctx, prediction: preds.get(row.shipmentId), locale: row.locale },
         { ...deps.compose, now },
       );
     } catch (err) {
@@ -118,8 +138,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
     }
     try {
       const res = await mailer.send(composed.email);
-      deps.metrics?.sent.inc({ kind: row.kind, stream: row.stream, provider: res.provider });
-      return { messageId: row.messageId, status: 'sent', provider: res.provider, providerMessageId: res.providerMessageId, subject: composed.email.subject, modelVersion: composed.modelVersion, window: composed.window };
+      deps.metrics?.sent.inc({ kind: row.kind, stream, provider: res.provider });
+      return { messageId: row.messageId, status: 'sent', provider: res.provider, providerMessageId: res.providerMessageId, subject: composed.email.subject, modelVersion: composed.modelVersion, window: composed.window, fallback };
     } catch (err) {
       // An unexpected error (a full disk under the outbox mailer, a bug) may pass: retry it like a 5xx.
       const f = err instanceof SendFailure ? err : new SendFailure((err as Error).message ?? String(err), true);
@@ -130,7 +150,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
         log.warn({ messageId: row.messageId, status: f.status, attempt: row.attempts, waitMs: wait }, 'email send failed; will retry');
         return { messageId: row.messageId, status: 'queued', retryAt: new Date(now.getTime() + wait), reason: f.message };
       }
-      deps.metrics?.failed.inc({ kind: row.kind, stream: row.stream });
+      deps.metrics?.failed.inc({ kind: row.kind, stream });
       log.error({ messageId: row.messageId, status: f.status, attempts: row.attempts }, 'email send failed permanently');
       return { messageId: row.messageId, status: 'failed', reason: f.message, subject: composed.email.subject };
     }
@@ -142,7 +162,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, opts: WorkerOptions =
     if (rows.length === 0) return 0;
     const [ctxs, preds] = await Promise.all([loadShipmentContexts(wh, rows.map((r) => r.shipmentId)), predictions(rows, now)]);
     const perms = await loadSendPermissions(wh, [...ctxs.values()]);
-    const outcomes = await mapLimit(rows, concurrency, (row) => attempt(row, ctxs, perms, preds, now));
+    const guardrail = deps.guardrail && rows.some((r) => r.nbaAction && r.stream === 'promotional') ? await deps.guardrail.check(now) : undefined;
+    const outcomes = await mapLimit(rows, concurrency, (row) => attempt(row, ctxs, perms, preds, now, guardrail));
     await recordOutcomes(wh, outcomes, new Date());
     return rows.length;
   };

@@ -19,6 +19,8 @@ export interface ShipmentContext {
   consentTransactional: boolean;
   consentPromotional: boolean;
   currency: string;
+  /** What the customer paid for shipping this order (the amount a shipping refund returns). */
+  shippingCharged: number | null;
   returnReceivedAt: Date | null;
   refundedAt: Date | null;
   refundAmount: number | null;
@@ -28,7 +30,7 @@ interface Row {
   shipment_id: string; order_id: string; tracking_number: string; carrier: string; dest_city: string | null; status: string;
   promised_at: Date | null; delivered_at: Date | null; customer_id: string; email: string | null; first_name: string | null;
   locale: string | null; time_zone: string | null; consent_email_transactional: boolean | null; consent_email_promotional: boolean | null;
-  currency: string | null; received_at: Date | null; refunded_at: Date | null; refund_amount: number | null;
+  currency: string | null; shipping_charged: number | null; received_at: Date | null; refunded_at: Date | null; refund_amount: number | null;
 }
 
 function toDate(v: unknown): Date | null {
@@ -46,7 +48,7 @@ const SELECT = `
   )
   SELECT s.shipment_id, s.order_id, s.tracking_number, s.carrier, s.dest_city, s.status, s.promised_at, s.delivered_at,
          o.customer_id, c.email, c.first_name, c.locale, c.time_zone, c.consent_email_transactional, c.consent_email_promotional,
-         o.currency, r.received_at, r.refunded_at, r.refund_amount
+         o.currency, o.shipping_charged, r.received_at, r.refunded_at, r.refund_amount
   FROM s
   JOIN orders o ON o.order_id = s.order_id
   LEFT JOIN customers c ON c.customer_id = o.customer_id
@@ -70,6 +72,7 @@ function fromRow(r: Row): ShipmentContext {
     consentTransactional: r.consent_email_transactional !== false,
     consentPromotional: r.consent_email_promotional === true,
     currency: r.currency ?? 'USD',
+    shippingCharged: r.shipping_charged === null ? null : Number(r.shipping_charged),
     returnReceivedAt: toDate(r.received_at),
     refundedAt: toDate(r.refunded_at),
     refundAmount: r.refund_amount,

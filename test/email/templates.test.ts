@@ -26,7 +26,7 @@ function ctx(over: Partial<ShipmentContext> = {}): ShipmentContext {
     shipmentId: 'shp_internal_42', orderId: 'ord_internal_42', trackingNumber: 'BR123456789', carrier: 'Correios', destCity: 'Campinas',
     status: 'in_transit', promisedAt: new Date('2026-12-05T12:00:00Z'), deliveredAt: new Date('2026-12-04T18:00:00Z'), customerId: 'cus_internal_42',
     email: 'ana@example.com', firstName: 'Ana', locale: 'en', timeZone: 'America/Sao_Paulo', consentTransactional: true, consentPromotional: false,
-    currency: 'BRL', returnReceivedAt: null, refundedAt: null, refundAmount: 59.9, ...over,
+    currency: 'BRL', shippingCharged: 15.9, returnReceivedAt: null, refundedAt: null, refundAmount: 59.9, ...over,
   };
 }
 

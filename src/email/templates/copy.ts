@@ -1,3 +1,4 @@
+import type { NbaAction } from '../../domain/nba.js';
 import type { EmailKind, EmailLocale } from '../kinds.js';
 
 /**
@@ -196,8 +197,66 @@ export const COPY: Record<EmailKind, Record<EmailLocale, KindCopy>> = {
   },
 };
 
+/**
+ * What a next-best action adds to the delay email: paragraphs after the reason for the delay, an
+ * optional subject, and the call to action to put first. `none` is the plain delay notice.
+ */
+export interface DelayActionCopy {
+  subject?: string;
+  paragraphs: string[];
+  primary?: LinkVar;
+}
+
+export const DELAY_ACTION_COPY: Record<Exclude<NbaAction, 'none'>, Record<EmailLocale, DelayActionCopy>> = {
+  apology_notice: {
+    en: {
+      subject: 'We are sorry: your delivery is running late',
+      paragraphs: ['This is not the delivery we promised you, and we apologize. We are keeping a close eye on your parcel until it reaches {{dest_city}}.'],
+    },
+    'pt-BR': {
+      subject: 'Pedimos desculpas: sua entrega vai atrasar',
+      paragraphs: ['Esta não é a entrega que prometemos, e pedimos desculpas. Estamos acompanhando seu pacote de perto até ele chegar em {{dest_city}}.'],
+    },
+  },
+  reschedule_offer: {
+    en: {
+      paragraphs: ['If the new date does not suit you, choose the delivery day that does: we will pass it on to {{carrier}}.'],
+      primary: 'reschedule_url',
+    },
+    'pt-BR': {
+      paragraphs: ['Se a nova data não for boa para você, escolha o dia de entrega que preferir: nós avisamos a {{carrier}}.'],
+      primary: 'reschedule_url',
+    },
+  },
+  discount_code: {
+    en: { paragraphs: ['To make up for it, there is a discount on your next order below.'] },
+    'pt-BR': { paragraphs: ['Para compensar, há um desconto na sua próxima compra logo abaixo.'] },
+  },
+  shipping_refund: {
+    en: {
+      subject: 'Your delivery is running late: we are refunding your shipping',
+      paragraphs: ['To make up for the wait, we are refunding {{shipping_refund}} on this order. There is nothing you need to do: it goes back to your original payment method.'],
+    },
+    'pt-BR': {
+      subject: 'Sua entrega vai atrasar: vamos reembolsar o frete',
+      paragraphs: ['Para compensar a espera, vamos reembolsar {{shipping_refund}} neste pedido. Você não precisa fazer nada: o valor volta para a forma de pagamento original.'],
+    },
+  },
+};
+
+/** The delay copy with an action's additions: its paragraphs after the first (the reason), its call to action first. */
+export function delayCopyWith(copy: KindCopy, add: DelayActionCopy): KindCopy {
+  const primary = add.primary ? copy.actions.filter((a) => a.url === add.primary) : [];
+  return {
+    ...copy,
+    subject: add.subject ?? copy.subject,
+    paragraphs: [copy.paragraphs[0], ...add.paragraphs, ...copy.paragraphs.slice(1)],
+    actions: [...primary, ...copy.actions.filter((a) => !primary.includes(a))],
+  };
+}
+
 /** Locale-specific phrases the composer picks between. */
-export const PHRASES: Record<EmailLocale, { friend: string; soon: string; byDay: string; carrierDelay: string; predictiveDelay: string; fullAmount: string; percentOff: string; offerCode: string }> = {
+export const PHRASES: Record<EmailLocale, { friend: string; soon: string; byDay: string; carrierDelay: string; predictiveDelay: string; fullAmount: string; percentOff: string; amountOff: string; offerCode: string; shippingPaid: string; shippingPaidUnknown: string }> = {
   en: {
     friend: 'there',
     soon: 'in the coming days',
@@ -206,7 +265,10 @@ export const PHRASES: Record<EmailLocale, { friend: string; soon: string; byDay:
     predictiveDelay: 'Our tracking shows your parcel is running behind its promised date.',
     fullAmount: 'the full amount',
     percentOff: '{{percent}}% off your next order',
+    amountOff: '{{amount}} off your next order',
     offerCode: 'with code {{code}}',
+    shippingPaid: 'the {{amount}} you paid for shipping',
+    shippingPaidUnknown: 'what you paid for shipping',
   },
   'pt-BR': {
     friend: 'cliente',
@@ -216,6 +278,9 @@ export const PHRASES: Record<EmailLocale, { friend: string; soon: string; byDay:
     predictiveDelay: 'Nosso rastreamento indica que seu pacote está atrasado em relação à data prometida.',
     fullAmount: 'o valor integral',
     percentOff: '{{percent}}% de desconto na sua próxima compra',
+    amountOff: '{{amount}} de desconto na sua próxima compra',
     offerCode: 'com o cupom {{code}}',
+    shippingPaid: 'os {{amount}} que você pagou de frete',
+    shippingPaidUnknown: 'o valor que você pagou de frete',
   },
 };

@@ -1,8 +1,9 @@
 import mjml2html from 'mjml';
 import { ShipcastError } from '../../errors.js';
+import type { NbaAction } from '../../domain/nba.js';
 import type { EmailKind, EmailLocale, EmailStream } from '../kinds.js';
 import { escapeHtml } from '../format.js';
-import { COPY, SHARED, type KindCopy } from './copy.js';
+import { COPY, DELAY_ACTION_COPY, SHARED, delayCopyWith, type KindCopy } from './copy.js';
 
 /** The values a template is filled with. Every value is plain text; the renderer escapes it for HTML. */
 export interface TemplateVars {
@@ -18,6 +19,8 @@ export interface TemplateVars {
   refund_amount: string;
   delay_reason: string;
   offer_text: string;
+  /** "the R$ 15,00 you paid for shipping" (delay email with a shipping refund). */
+  shipping_refund: string;
   track_url: string;
   reschedule_url: string;
   return_url: string;
@@ -118,9 +121,10 @@ function textSource(copy: KindCopy, locale: EmailLocale, stream: EmailStream): s
   return `${lines.join('\n')}\n`;
 }
 
-/** Renders emails from templates compiled once per (kind, locale, stream) and cached. */
+/** Renders emails from templates compiled once per (kind, locale, stream, delay action) and cached. */
 export interface TemplateRenderer {
-  render(kind: EmailKind, locale: EmailLocale, stream: EmailStream, vars: TemplateVars): RenderedEmail;
+  /** `action` (default `none`) adds a next-best action's copy to the delay email; other kinds ignore it. */
+  render(kind: EmailKind, locale: EmailLocale, stream: EmailStream, vars: TemplateVars, action?: NbaAction): RenderedEmail;
 }
 
 /**
@@ -129,11 +133,12 @@ export interface TemplateRenderer {
  */
 export function createTemplateRenderer(): TemplateRenderer {
   const cache = new Map<string, Compiled>();
-  const compiled = (kind: EmailKind, locale: EmailLocale, stream: EmailStream): Compiled => {
-    const key = `${kind}/${locale}/${stream}`;
+  const compiled = (kind: EmailKind, locale: EmailLocale, stream: EmailStream, action: NbaAction): Compiled => {
+    const variant = kind === 'delay' && action !== 'none' ? action : undefined;
+    const key = `${kind}/${locale}/${stream}${variant ? `/${variant}` : ''}`;
     let c = cache.get(key);
     if (!c) {
-      const copy = COPY[kind][locale];
+      const copy = variant ? delayCopyWith(COPY.delay[locale], DELAY_ACTION_COPY[variant][locale]) : COPY[kind][locale];
       // mjml 4.x compiles synchronously; @types/mjml describes the async 5.x API.
       const out = mjml2html(mjmlSource(copy, locale, stream), { validationLevel: 'strict', keepComments: false }) as unknown as { html: string; errors: Array<{ formattedMessage: string }> };
       if (out.errors.length > 0) throw new ShipcastError('INTERNAL', `template ${key} does not compile: ${out.errors[0].formattedMessage}`);
@@ -144,8 +149,8 @@ export function createTemplateRenderer(): TemplateRenderer {
     return c;
   };
   return {
-    render(kind, locale, stream, vars) {
-      const c = compiled(kind, locale, stream);
+    render(kind, locale, stream, vars, action = 'none') {
+      const c = compiled(kind, locale, stream, action);
       return { subject: fill(c.subject, vars, false), html: fill(c.html, vars, true), text: fill(c.text, vars, false) };
     },
   };
