@@ -53,6 +53,11 @@ export interface KafkaSourceOptions {
   heartbeatMs?: number;
   /** kafkajs `maxBytesPerPartition`: the largest batch fetched per partition (default 1 MiB). */
   maxBytesPerPartition?: number;
+  /**
+   * kafkajs `maxWaitTimeInMs`: how long a fetch waits for data (default 1 s, not kafkajs' 5 s,
+   * because leaving the group waits for the fetch in flight).
+   */
+  maxWaitTimeMs?: number;
   /** Ends the stream after this long without a batch (for draining a topic and exiting). */
   idleMs?: number;
   log?: Logger;
@@ -80,6 +85,7 @@ export function kafkaSource(o: KafkaSourceOptions): KafkaStreamSource {
     sessionTimeout: o.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: heartbeatMs,
     maxBytesPerPartition: o.maxBytesPerPartition,
+    maxWaitTimeInMs: o.maxWaitTimeMs ?? 1000,
   });
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     o.log?.info({ groupId: o.groupId, assignment: e.payload.memberAssignment }, 'kafka group joined');

@@ -15,6 +15,7 @@ import { mokapiBin, startBroker, type Broker } from './kafka-broker.js';
 
 const TRACKING = 'shipcast.tracking-events';
 const FAILING = 'tracking-failing';
+const REBALANCE = 'tracking-rebalance';
 const MAILGUN = 'shipcast.mailgun-events';
 const bin = mokapiBin();
 // CI installs the broker (.ci/run); a developer without it gets a skip with the reason, never a pass.
@@ -29,7 +30,7 @@ describe.skipIf(!bin)('kafkaSource against a Kafka-protocol broker (mokapi)', ()
   let n = 0;
 
   beforeAll(async () => {
-    broker = await startBroker(bin!, [{ name: TRACKING, partitions: 3 }, { name: FAILING, partitions: 2 }, { name: MAILGUN, partitions: 1 }]);
+    broker = await startBroker(bin!, [{ name: TRACKING, partitions: 3 }, { name: FAILING, partitions: 2 }, { name: REBALANCE, partitions: 4 }, { name: MAILGUN, partitions: 1 }]);
     kafka = new Kafka({ clientId: 'shipcast-test', brokers: [broker.brokers], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-kafka-'));
   }, 60_000);
@@ -50,7 +51,7 @@ describe.skipIf(!bin)('kafkaSource against a Kafka-protocol broker (mokapi)', ()
   }
 
   const source = (groupId: string, over: Partial<Parameters<typeof kafkaSource>[0]> = {}) =>
-    kafkaSource({ kafka, topic: TRACKING, groupId, name: 'kafka', idleMs: 1500, heartbeatMs: 500, sessionTimeoutMs: 10_000, log: silentLogger(), ...over });
+    kafkaSource({ kafka, topic: TRACKING, groupId, name: 'kafka', idleMs: 1000, heartbeatMs: 500, maxWaitTimeMs: 300, sessionTimeoutMs: 10_000, log: silentLogger(), ...over });
 
   it('stores tracking events, dead-letters bad records with their position, and a restarted group member starts after what was committed', async () => {
     const group = `g-basic-${Date.now()}`;
@@ -136,6 +137,41 @@ describe.skipIf(!bin)('kafkaSource against a Kafka-protocol broker (mokapi)', ()
       const dead = await wh.all<{ source: string; field: string; reason: string }>('SELECT source, field, reason FROM ingest_dead_letters ORDER BY reason');
       expect(dead.map((d) => `${d.source} ${d.field}`).sort()).toEqual(['mailgun body', 'mailgun event-data.severity']);
       for (const d of dead) expect(d.reason).toMatch(/^shipcast\.mailgun-events\/0@\d+: /);
+    } finally {
+      await wh.close();
+    }
+  }, 90_000);
+
+  it('survives a rebalance: the old member does not commit the revoked in-flight batch, the group stores every event once', async () => {
+    const group = `g-rebalance-${Date.now()}`;
+    const events = Array.from({ length: 120 }, (_, i) => canonicalEvent({ tracking_number: `RB-${i % 16}` }));
+    await produce(REBALANCE, events.map(trackingMessage));
+    const wh = await freshDb();
+    try {
+      const store = new TrackingEventStore(wh);
+      const small = { topic: REBALANCE, maxBytesPerPartition: 2048, concurrency: 1, idleMs: 2000 };
+      const a = source(group, small);
+      const b = source(group, small);
+      // The first member writes slowly until the second one has its first batch, so a batch of the
+      // first is in flight when the group rebalances.
+      const slow = Object.create(store) as TrackingEventStore;
+      slow.submit = async (evs, rej) => {
+        if (b.stats.delivered === 0) await new Promise((r) => setTimeout(r, 700));
+        return store.submit(evs, rej);
+      };
+      const runA = consumeStream(a, slow);
+      while (a.stats.committed === 0) await new Promise((r) => setTimeout(r, 50));
+      const [ra, rb] = await Promise.all([runA, consumeStream(b, store)]);
+
+      expect(a.stats.abandoned).toBeGreaterThan(0); // the rebalance caught a batch of A's in flight
+      expect(a.stats.committed + a.stats.abandoned).toBe(a.stats.delivered); // and that batch was not committed
+      expect(b.stats.committed).toBeGreaterThan(0); // and B took over partitions
+      expect(ra.accepted + rb.accepted).toBe(120);
+      const rows = await wh.one<{ n: number; d: number }>("SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM tracking_events WHERE tracking_number LIKE 'RB-%'");
+      expect(rows).toEqual({ n: 120, d: 120 });
+      // Every partition's offsets ended up committed: the group has nothing left to read.
+      const after = await consumeStream(source(group, { topic: REBALANCE }), store);
+      expect(after.records).toBe(0);
     } finally {
       await wh.close();
     }
