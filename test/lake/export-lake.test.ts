@@ -208,4 +208,16 @@ describe('shipcast export --lake (exportLake)', () => {
     expect(fs.statSync(fileIn(days[5])).ino).toBe(inodeOutside);
     expect(fs.statSync(fileIn(mid)).ino).not.toBe(inodeInside);
   });
+
+  it('a failing table leaves its published export, and the tables after it, as they were', async () => {
+    const marker = (t: string) => fs.readFileSync(path.join(lake, t, '_SUCCESS'), 'utf8');
+    const before = { orders: marker('orders'), returns: marker('returns'), support_contacts: marker('support_contacts') };
+    // A column type nobody has checked Spark and Trino read: the planner refuses the table.
+    await wh.run('ALTER TABLE returns ADD COLUMN odd HUGEINT');
+    await expect(exportLake(wh, lake, { tables: ['orders', 'returns', 'support_contacts'] })).rejects.toThrow(/returns\.odd: type HUGEINT/);
+    expect(marker('orders')).not.toBe(before.orders);
+    expect(marker('returns')).toBe(before.returns);
+    expect(marker('support_contacts')).toBe(before.support_contacts);
+    expect(fs.readdirSync(lake).filter((e) => e.startsWith('.'))).toEqual([]);
+  });
 });
