@@ -13,6 +13,7 @@ import { createMetricsRegistry } from './observability/metrics.js';
 import { createRouter, type FetchHandler, type Route } from './http/router.js';
 // app-imports: one line per capability.
 import { createNbaService } from './ml/nba/service.js';
+import { nbaResolvers } from './graphql/resolvers/nba.js';
 import type { NextBestActionService } from './domain/nba.js';
 import { emailResolvers } from './graphql/email/email-resolvers.js';
 import { createGraphQLApi, modelTrainer, type GraphQLApi } from './graphql/api.js';
@@ -105,7 +106,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor, nextBestAction });
   await email.start();
   closers.push(() => email.close());
-  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, resolvers: [emailResolvers({ service: email.service, warehouse }), returnsResolvers({ predictor: () => returnsPredictor })], models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
+  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, resolvers: [emailResolvers({ service: email.service, warehouse }), returnsResolvers({ predictor: () => returnsPredictor }), nbaResolvers({ service: () => nextBestAction, modelsDir: config.modelsDir })], models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }) });
   closers.push(() => graphql.close());
   const ingestion = createIngestion({ config, log, warehouse, events, metrics, predictor: () => etaPredictor });
   closers.push(() => ingestion.close());

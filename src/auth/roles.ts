@@ -5,7 +5,7 @@
 export const ROLES = ['email-system', 'data-scientist', 'leadership', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PERMISSIONS = ['SHIPMENTS_READ', 'EMAIL_SEND', 'MODELS_READ', 'MODELS_TRAIN', 'REPORTS_READ', 'KEYS_MANAGE', 'SCORES_READ'] as const;
+export const PERMISSIONS = ['SHIPMENTS_READ', 'EMAIL_SEND', 'MODELS_READ', 'MODELS_TRAIN', 'REPORTS_READ', 'KEYS_MANAGE', 'SCORES_READ', 'POLICY_EVAL_READ'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {

@@ -36,7 +36,9 @@ export type Permission =
   /** Create, list and revoke API keys while the service runs (admin). */
   | 'KEYS_MANAGE'
   /** Read per-order model scores such as the return risk (email-system, data-scientist, admin). */
-  | 'SCORES_READ';
+  | 'SCORES_READ'
+  /** Read the off-policy evaluations that gate next-best-action policies (admin). */
+  | 'POLICY_EVAL_READ';
 
 /** The normalized tracking taxonomy (tracking_statuses in the warehouse), in UPPER_SNAKE. */
 export type ShipmentStatus =
@@ -310,6 +312,13 @@ export type Query = {
   apiKeys: Array<ApiKey>;
   /** NOT_FOUND for an unknown order; MODEL_NOT_READY until a returns model is trained. */
   returnRisk: ReturnRisk;
+  /**
+   * Decides (and logs in nba_decisions) the next best action for a shipment with the active policy. Null for an
+   * unknown or already delivered shipment; MODEL_NOT_READY until a policy (and an ETA model, for the risk) is active.
+   */
+  nextBestAction?: Maybe<NextBestAction>;
+  /** The evaluation stored with a policy version (default: the active one, else the newest). NOT_FOUND without one. */
+  nbaPolicyEvaluation: NbaPolicyEvaluation;
   /** Renders the email of a kind for a shipment with the current ETA, in the customer's locale unless given. */
   previewEmail: EmailPreview;
   /** Newest first. first <= 100. */
@@ -358,6 +367,16 @@ export type QueryTrainingJobArgs = {
 
 export type QueryReturnRiskArgs = {
   orderId: Scalars['ID']['input'];
+};
+
+
+export type QueryNextBestActionArgs = {
+  trackingNumber: Scalars['ID']['input'];
+};
+
+
+export type QueryNbaPolicyEvaluationArgs = {
+  version?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -458,6 +477,80 @@ export type ReturnRisk = {
   delivered: Scalars['Boolean']['output'];
   /** The largest contributions by absolute value, largest first. */
   topFactors: Array<ReturnRiskFactor>;
+};
+
+/** What shipcast does for a delayed or at-risk shipment; every action but NONE sends a delay email. */
+export type NbaAction =
+  | 'NONE'
+  | 'APOLOGY_NOTICE'
+  | 'RESCHEDULE_OFFER'
+  | 'DISCOUNT_CODE'
+  | 'SHIPPING_REFUND';
+
+/** One input's signed share of the chosen action's expected value. */
+export type NbaFactor = {
+  __typename?: 'NbaFactor';
+  /** A context input, e.g. risk_score, days_to_promise, promo_consent, carrier. */
+  name: Scalars['String']['output'];
+  /** Expected value with the input as given minus with it at its training average (currency units). */
+  contribution: Scalars['Float']['output'];
+};
+
+/** The expected value of one eligible action. */
+export type NbaActionValue = {
+  __typename?: 'NbaActionValue';
+  action: NbaAction;
+  expectedValue: Scalars['Float']['output'];
+};
+
+/** The active policy's decision for one shipment, as logged in nba_decisions. */
+export type NextBestAction = {
+  __typename?: 'NextBestAction';
+  decisionId: Scalars['ID']['output'];
+  shipmentId: Scalars['ID']['output'];
+  action: NbaAction;
+  /** Probability that the policy picks this action in this context (exploration and control group included). */
+  propensity: Scalars['Float']['output'];
+  /** Expected value of the action per the outcome model (currency units). */
+  expectedValue: Scalars['Float']['output'];
+  policyVersion: Scalars['String']['output'];
+  /** True when the shipment is in the held-out do-nothing control group. */
+  control: Scalars['Boolean']['output'];
+  /** Every eligible action's expected value. */
+  values: Array<NbaActionValue>;
+  /** The inputs that moved the expected value most, largest absolute contribution first. */
+  topFactors: Array<NbaFactor>;
+  decidedAt: Scalars['DateTime']['output'];
+};
+
+/** A point estimate and its 95% percentile bootstrap interval, in currency units per decision. */
+export type NbaEstimate = {
+  __typename?: 'NbaEstimate';
+  value: Scalars['Float']['output'];
+  lower: Scalars['Float']['output'];
+  upper: Scalars['Float']['output'];
+};
+
+/** The off-policy evaluation stored with a policy version, against the logging policy. */
+export type NbaPolicyEvaluation = {
+  __typename?: 'NbaPolicyEvaluation';
+  policyVersion: Scalars['String']['output'];
+  active: Scalars['Boolean']['output'];
+  /** Logged decisions evaluated on (after the policy's training data), and their span. */
+  decisions: Scalars['Int']['output'];
+  from: Scalars['DateTime']['output'];
+  to: Scalars['DateTime']['output'];
+  logging: NbaEstimate;
+  ips: NbaEstimate;
+  snips: NbaEstimate;
+  dr: NbaEstimate;
+  /** Kish effective sample size of the importance weights. */
+  effectiveSampleSize: Scalars['Float']['output'];
+  /** True when the DR lower bound beats the logging policy's value (the activation gate). */
+  gatePassed: Scalars['Boolean']['output'];
+  epsilon: Scalars['Float']['output'];
+  controlShare: Scalars['Float']['output'];
+  evaluatedAt: Scalars['DateTime']['output'];
 };
 
 /** An email shipcast sends. `o:tag` and `email_messages.kind` carry the lower_snake form (e.g. out_for_delivery). */
@@ -677,6 +770,12 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReturnRiskFactor: ResolverTypeWrapper<ReturnRiskFactor>;
   ReturnRisk: ResolverTypeWrapper<ReturnRisk>;
+  NbaAction: NbaAction;
+  NbaFactor: ResolverTypeWrapper<NbaFactor>;
+  NbaActionValue: ResolverTypeWrapper<NbaActionValue>;
+  NextBestAction: ResolverTypeWrapper<NextBestAction>;
+  NbaEstimate: ResolverTypeWrapper<NbaEstimate>;
+  NbaPolicyEvaluation: ResolverTypeWrapper<NbaPolicyEvaluation>;
   EmailKind: EmailKind;
   EmailStream: EmailStream;
   EmailStatus: EmailStatus;
@@ -722,6 +821,11 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
   ReturnRiskFactor: ReturnRiskFactor;
   ReturnRisk: ReturnRisk;
+  NbaFactor: NbaFactor;
+  NbaActionValue: NbaActionValue;
+  NextBestAction: NextBestAction;
+  NbaEstimate: NbaEstimate;
+  NbaPolicyEvaluation: NbaPolicyEvaluation;
   EmailEvent: EmailEvent;
   EmailMessage: EmailMessage;
   EmailMessageEdge: EmailMessageEdge;
@@ -899,6 +1003,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   trainingJob?: Resolver<Maybe<ResolversTypes['TrainingJob']>, ParentType, ContextType, RequireFields<QueryTrainingJobArgs, 'id'>>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   returnRisk?: Resolver<ResolversTypes['ReturnRisk'], ParentType, ContextType, RequireFields<QueryReturnRiskArgs, 'orderId'>>;
+  nextBestAction?: Resolver<Maybe<ResolversTypes['NextBestAction']>, ParentType, ContextType, RequireFields<QueryNextBestActionArgs, 'trackingNumber'>>;
+  nbaPolicyEvaluation?: Resolver<ResolversTypes['NbaPolicyEvaluation'], ParentType, ContextType, Partial<QueryNbaPolicyEvaluationArgs>>;
   previewEmail?: Resolver<ResolversTypes['EmailPreview'], ParentType, ContextType, RequireFields<QueryPreviewEmailArgs, 'trackingNumber' | 'kind'>>;
   emailMessages?: Resolver<ResolversTypes['EmailMessageConnection'], ParentType, ContextType, RequireFields<QueryEmailMessagesArgs, 'first'>>;
   emailMessage?: Resolver<Maybe<ResolversTypes['EmailMessage']>, ParentType, ContextType, RequireFields<QueryEmailMessageArgs, 'id'>>;
@@ -929,6 +1035,52 @@ export type ReturnRiskResolvers<ContextType = GraphQLContext, ParentType extends
   predictedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   delivered?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   topFactors?: Resolver<Array<ResolversTypes['ReturnRiskFactor']>, ParentType, ContextType>;
+};
+
+export type NbaFactorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NbaFactor'] = ResolversParentTypes['NbaFactor']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  contribution?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type NbaActionValueResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NbaActionValue'] = ResolversParentTypes['NbaActionValue']> = {
+  action?: Resolver<ResolversTypes['NbaAction'], ParentType, ContextType>;
+  expectedValue?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type NextBestActionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NextBestAction'] = ResolversParentTypes['NextBestAction']> = {
+  decisionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  shipmentId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  action?: Resolver<ResolversTypes['NbaAction'], ParentType, ContextType>;
+  propensity?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  expectedValue?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  policyVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  control?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  values?: Resolver<Array<ResolversTypes['NbaActionValue']>, ParentType, ContextType>;
+  topFactors?: Resolver<Array<ResolversTypes['NbaFactor']>, ParentType, ContextType>;
+  decidedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type NbaEstimateResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NbaEstimate'] = ResolversParentTypes['NbaEstimate']> = {
+  value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  lower?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  upper?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type NbaPolicyEvaluationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NbaPolicyEvaluation'] = ResolversParentTypes['NbaPolicyEvaluation']> = {
+  policyVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  decisions?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  logging?: Resolver<ResolversTypes['NbaEstimate'], ParentType, ContextType>;
+  ips?: Resolver<ResolversTypes['NbaEstimate'], ParentType, ContextType>;
+  snips?: Resolver<ResolversTypes['NbaEstimate'], ParentType, ContextType>;
+  dr?: Resolver<ResolversTypes['NbaEstimate'], ParentType, ContextType>;
+  effectiveSampleSize?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  gatePassed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  epsilon?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  controlShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  evaluatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type EmailEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EmailEvent'] = ResolversParentTypes['EmailEvent']> = {
@@ -1012,6 +1164,11 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Subscription?: SubscriptionResolvers<ContextType>;
   ReturnRiskFactor?: ReturnRiskFactorResolvers<ContextType>;
   ReturnRisk?: ReturnRiskResolvers<ContextType>;
+  NbaFactor?: NbaFactorResolvers<ContextType>;
+  NbaActionValue?: NbaActionValueResolvers<ContextType>;
+  NextBestAction?: NextBestActionResolvers<ContextType>;
+  NbaEstimate?: NbaEstimateResolvers<ContextType>;
+  NbaPolicyEvaluation?: NbaPolicyEvaluationResolvers<ContextType>;
   EmailEvent?: EmailEventResolvers<ContextType>;
   EmailMessage?: EmailMessageResolvers<ContextType>;
   EmailMessageEdge?: EmailMessageEdgeResolvers<ContextType>;
