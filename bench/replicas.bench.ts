@@ -2,9 +2,10 @@
  * API replicas behind a load balancer (docs/SCALE.md, section 4), on loopback: the graphql bench's
  * warehouse (synthetic sample, a fleet re-opened in flight, the real ETA model), published with
  * `shipcast snapshot`, served by two `shipcast serve --replica` child processes over that one file.
- * autocannon runs `predictedEta` in alternating rounds against one replica directly, one replica
- * behind nginx, and two replicas behind nginx (round-robin upstream, keepalive), so the ratio of the
- * last two is the gain of the second replica on this machine, measured in the same run. nginx comes
+ * autocannon runs `predictedEta` in alternating rounds against the writer (`shipcast serve` on the
+ * writer's file: the baseline), one replica directly, one replica behind nginx, and two replicas
+ * behind nginx (round-robin upstream, keepalive), so the ratio of the last two is the gain of the
+ * second replica on this machine, measured in the same run. nginx comes
  * from Debian (`apt-get install nginx-light`); without it the bench says so and measures one replica only.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -34,7 +35,7 @@ const SHIPMENTS = 10_000;
 const OPEN = 1_000;
 const CONNECTIONS = 20;
 
-async function prepare(dir: string, env: Record<string, string>): Promise<{ snapshot: string; key: string; open: string[] }> {
+async function prepare(dir: string, env: Record<string, string>): Promise<{ db: string; snapshot: string; key: string; open: string[] }> {
   const db = path.join(dir, 'writer.duckdb');
   const wh = await openWarehouse(db);
   let open: string[];
@@ -57,11 +58,11 @@ async function prepare(dir: string, env: Record<string, string>): Promise<{ snap
   const key = (await cli(['keys', 'create', '--role', 'admin', '--rate', '1000000', '--label', 'bench', '--db', db])).at(-1)!;
   const snapshot = path.join(dir, 'published', 'shipcast.duckdb');
   await cli(['snapshot', '--db', db, '--out', snapshot]);
-  return { snapshot, key, open };
+  return { db, snapshot, key, open };
 }
 
-function startReplica(snapshot: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--replica', '--db', snapshot, '--port', '0'], {
+function startServer(db: string, env: Record<string, string>, replica: boolean): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', ...(replica ? ['--replica'] : []), '--db', db, '--port', '0'], {
     cwd: root,
     env: { ...process.env, ...env, SHIPCAST_ENV: 'production', SHIPCAST_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -73,7 +74,7 @@ function startReplica(snapshot: string, env: Record<string, string>): Promise<{ 
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (m) resolve({ child, port: Number(m[1]) });
     });
-    child.once('exit', (code) => reject(new Error(`replica exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`shipcast serve${replica ? ' --replica' : ''} exited with ${code}`)));
   });
 }
 
@@ -162,9 +163,9 @@ export default async function bench(): Promise<Record<string, unknown>> {
   const env = { SHIPCAST_MODELS_DIR: path.join(dir, 'models'), SHIPCAST_DATA_DIR: path.join(dir, 'data'), SHIPCAST_LOG_LEVEL: 'warn', SHIPCAST_LINK_SECRET: 'bench-link-secret' };
   const children: ChildProcess[] = [];
   try {
-    const { snapshot, key, open } = await prepare(dir, env);
-    const replicas = await Promise.all([startReplica(snapshot, env), startReplica(snapshot, env)]);
-    children.push(...replicas.map((r) => r.child));
+    const { db, snapshot, key, open } = await prepare(dir, env);
+    const [writer, ...replicas] = await Promise.all([startServer(db, env, false), startServer(snapshot, env, true), startServer(snapshot, env, true)]);
+    children.push(writer.child, ...replicas.map((r) => r.child));
     const direct = `http://127.0.0.1:${replicas[0].port}/graphql`;
     const post = async (url: string, payload: string) =>
       (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: payload })).json()) as { data?: Record<string, any> };
@@ -177,10 +178,10 @@ export default async function bench(): Promise<Record<string, unknown>> {
       variables: { t: ahead.trackingNumber },
     });
     // Both replicas must give the same answer before their speed means anything.
-    const answers = await Promise.all(replicas.map(async (r) => JSON.stringify((await post(`http://127.0.0.1:${r.port}/graphql`, body)).data?.predictedEta ?? null)));
-    if (answers[0] === 'null' || answers[0] !== answers[1]) throw new Error(`replicas disagree or predict nothing: ${answers.join(' vs ')}`);
+    const answers = await Promise.all([writer, ...replicas].map(async (r) => JSON.stringify((await post(`http://127.0.0.1:${r.port}/graphql`, body)).data?.predictedEta ?? null)));
+    if (answers[0] === 'null' || answers.some((a) => a !== answers[0])) throw new Error(`writer and replicas disagree or predict nothing: ${answers.join(' vs ')}`);
 
-    const targets: Record<string, string> = { oneReplicaDirect: direct };
+    const targets: Record<string, string> = { writerDirect: `http://127.0.0.1:${writer.port}/graphql`, oneReplicaDirect: direct };
     const nginx = hasNginx();
     if (nginx) {
       const one = await startNginx(dir, [replicas[0].port]);
@@ -199,18 +200,19 @@ export default async function bench(): Promise<Record<string, unknown>> {
     const figures = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianOf(v)]));
     const ratio = (a: string, b: string) => (figures[a] && figures[b] ? Number((figures[a].reqPerSec / figures[b].reqPerSec).toFixed(3)) : undefined);
     return {
-      setup: `real ETA model, ${SHIPMENTS.toLocaleString('en-US')} shipments (${OPEN} in flight), one snapshot file shared read-only by two shipcast serve --replica processes; autocannon ${CONNECTIONS} connections from the bench process`,
+      setup: `real ETA model, ${SHIPMENTS.toLocaleString('en-US')} shipments (${OPEN} in flight); the writer (shipcast serve) on its file, and one snapshot file shared read-only by two shipcast serve --replica processes; autocannon ${CONNECTIONS} connections from the bench process`,
       cpus: os.cpus().length,
       seconds,
       rounds,
       loadBalancer: nginx ? 'nginx (Debian nginx-light), 1 worker, round-robin upstream, keepalive 32' : 'nginx not installed (apt-get install nginx-light): only one replica measured',
       predictedEta: figures,
       ratios: {
+        oneReplicaVsWriter: ratio('oneReplicaDirect', 'writerDirect'),
         twoReplicasVsOneBehindNginx: ratio('twoReplicasBehindNginx', 'oneReplicaBehindNginx'),
         twoReplicasBehindNginxVsOneDirect: ratio('twoReplicasBehindNginx', 'oneReplicaDirect'),
         nginxHopCost: ratio('oneReplicaBehindNginx', 'oneReplicaDirect'),
       },
-      note: 'steady-state answers come from each replica\'s own prediction cache; on this 2-core machine the load generator, nginx and both replicas share the same two cores',
+      note: 'steady-state answers come from each server\'s own prediction cache; on this 2-core machine the load generator, nginx and the servers share the same two cores (the idle ones cost little)',
       loadAverage1m: Number(os.loadavg()[0].toFixed(1)),
     };
   } finally {
