@@ -1,6 +1,6 @@
 /** Pure pieces of the returns model: metrics, Platt calibration, the baselines. Hand-checkable inputs. */
 import { describe, expect, it } from 'vitest';
-import { auc, brier, ece, logLoss, prAuc, probabilityMetrics, reliability } from '../../src/ml/returns/metrics.js';
+import { auc, brier, ece, eceEqualWidth, logLoss, prAuc, probabilityMetrics, reliability } from '../../src/ml/returns/metrics.js';
 import { calibrate, calibrateAll, fitPlatt, logit, sigmoid } from '../../src/ml/returns/calibration.js';
 import { fitLogistic, predictLogistic } from '../../src/ml/returns/logistic.js';
 import { fitCategoryRates, predictCategoryRates } from '../../src/ml/returns/baselines.js';
@@ -44,6 +44,10 @@ describe('metrics', () => {
     ]);
     // Perfectly calibrated bins: 0 whatever the ranking.
     expect(ece([0.5, 0.5, 0.5, 0.5], [1, 0, 0, 1], 2)).toBe(0);
+    // Equal-width bins: [0.1, 0.2) holds 0.1, 0.1 against 0, 1; [0.8, 0.9) holds 0.8, 0.8 against 1, 1.
+    expect(eceEqualWidth(p, y, 10)).toBeCloseTo((2 * 0.4 + 2 * 0.2) / 4, 12);
+    // Three bins of equal width: 0.05 (over by 0.05) and 0.3 (under by 0.7) share the first, and partly cancel.
+    expect(eceEqualWidth([0.05, 0.3, 0.9], [0, 1, 1], 3)).toBeCloseTo((Math.abs(0.35 - 1) + 0.1) / 3, 12);
     const m = probabilityMetrics(p, y);
     expect(m).toMatchObject({ n: 4, positives: 3 });
   });

@@ -123,7 +123,7 @@ export async function defaultSplit(db: Warehouse): Promise<Date | undefined> {
 /** The backtest as text lines, one per forecast. */
 export function formatBacktest(r: ReturnsBacktest): string[] {
   const line = (name: string, m: ProbabilityMetrics) =>
-    `${name.padEnd(22)} AUC ${m.auc.toFixed(4)}  PR-AUC ${m.prAuc.toFixed(4)}  Brier ${m.brier.toFixed(4)}  log loss ${m.logLoss.toFixed(4)}  ECE ${m.ece.toFixed(4)}`;
+    `${name.padEnd(22)} AUC ${m.auc.toFixed(4)}  PR-AUC ${m.prAuc.toFixed(4)}  Brier ${m.brier.toFixed(4)}  log loss ${m.logLoss.toFixed(4)}  ECE ${m.ece.toFixed(4)} (equal-width ${m.eceEqualWidth.toFixed(4)})`;
   return [
     `split ${r.splitAt}, data end ${r.dataEnd}, label: return requested within ${r.windowDays} days of delivery`,
     `rows: ${r.rows.train} train, ${r.rows.validation} validation, ${r.rows.test} test (${r.model.positives} returned, ${((100 * r.model.positives) / r.model.n).toFixed(1)} %); best epoch ${r.bestEpoch}/${r.epochs}`,

@@ -96,6 +96,25 @@ export function ece(p: ArrayLike<number>, y: ArrayLike<number>, bins = ECE_BINS)
   return reliability(p, y, bins).reduce((s, b) => s + b.n * Math.abs(b.meanPredicted - b.observed), 0) / p.length;
 }
 
+/**
+ * ECE over `bins` equal-width bins of [0, 1] (the common definition, e.g. Guo et al. 2017), for
+ * comparison with `ece`: with probabilities crowded at the low end it averages over fewer bins.
+ */
+export function eceEqualWidth(p: ArrayLike<number>, y: ArrayLike<number>, bins = ECE_BINS): number {
+  const n = p.length;
+  if (n === 0) return NaN;
+  const sp = new Float64Array(bins);
+  const sy = new Float64Array(bins);
+  for (let i = 0; i < n; i++) {
+    const b = Math.min(bins - 1, Math.max(0, Math.floor(p[i] * bins)));
+    sp[b] += p[i];
+    sy[b] += y[i];
+  }
+  let total = 0;
+  for (let b = 0; b < bins; b++) total += Math.abs(sp[b] - sy[b]);
+  return total / n;
+}
+
 /** The reliability table behind `ece`: per equal-count bin, its rows, mean prediction and observed rate. */
 export function reliability(p: ArrayLike<number>, y: ArrayLike<number>, bins = ECE_BINS): { n: number; meanPredicted: number; observed: number }[] {
   const n = p.length;
@@ -123,12 +142,15 @@ export interface ProbabilityMetrics {
   prAuc: number;
   brier: number;
   logLoss: number;
+  /** Over equal-count bins (`ece`). */
   ece: number;
+  /** Over equal-width bins (`eceEqualWidth`). */
+  eceEqualWidth: number;
 }
 
 /** Every metric at once. */
 export function probabilityMetrics(p: ArrayLike<number>, y: ArrayLike<number>): ProbabilityMetrics {
   let positives = 0;
   for (let i = 0; i < y.length; i++) if (y[i] === 1) positives++;
-  return { n: p.length, positives, auc: auc(p, y), prAuc: prAuc(p, y), brier: brier(p, y), logLoss: logLoss(p, y), ece: ece(p, y) };
+  return { n: p.length, positives, auc: auc(p, y), prAuc: prAuc(p, y), brier: brier(p, y), logLoss: logLoss(p, y), ece: ece(p, y), eceEqualWidth: eceEqualWidth(p, y) };
 }
