@@ -89,7 +89,7 @@ async function exportTable(wh: Warehouse, table: LakeTable, dir: string, staging
   if (!table.eventDate) fs.mkdirSync(staged, { recursive: true });
   const copied = await wh.one<{ Count: number | bigint; Files: string[] }>(plan.sql, [target, ...plan.params]);
   const rows = Number(copied?.Count ?? 0);
-  const files = copied?.Files ?? [];
+  const files = [...(copied?.Files ?? [])];
   const written = await countRows(wh, staged);
   if (written !== rows) throw new ShipcastError('INTERNAL', `${table.name}: the export selected ${rows} rows but its files hold ${written}; nothing was published`);
 
@@ -104,7 +104,9 @@ async function exportTable(wh: Warehouse, table: LakeTable, dir: string, staging
   if (table.eventDate && parquetFiles(staged).length === 0) {
     const empty = planEmptyFile(table, columns, compression);
     fs.mkdirSync(path.join(staged, NULL_PARTITION), { recursive: true });
-    await wh.one(empty.sql, [path.join(staged, NULL_PARTITION, 'data_0.parquet'), ...empty.params]);
+    const file = path.join(staged, NULL_PARTITION, 'data_0.parquet');
+    await wh.one(empty.sql, [file, ...empty.params]);
+    files.push(file);
   }
   const lakeRows = keptPartitions > 0 ? await countRows(wh, staged) : rows;
   const summary: TableExportSummary = {

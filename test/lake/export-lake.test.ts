@@ -165,7 +165,8 @@ describe('shipcast export --lake (exportLake)', () => {
     try {
       const out = path.join(dir, 'empty-lake');
       const s = await exportLake(empty, out, { tables: ['returns', 'sellers'] });
-      expect(s.tables.map((t) => t.rows)).toEqual([0, 0]);
+      expect(s.tables.map((t) => [t.rows, t.files, t.partitions])).toEqual([[0, 1, 1], [0, 1, 0]]);
+      expect(fs.readdirSync(path.join(out, 'returns')).sort()).toEqual(['_SUCCESS', 'event_date=__HIVE_DEFAULT_PARTITION__']);
       for (const t of ['returns', 'sellers']) {
         const n = await empty.one<{ n: number }>(`SELECT count(*) AS n FROM read_parquet('${lakeGlob(out, t)}', hive_partitioning = true)`);
         expect(Number(n?.n), t).toBe(0);
