@@ -6,12 +6,6 @@ const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z.string().trim().min(1).optional();
 const BROKERS_HINT = 'expected host:port[,host:port…]';
 const validBrokers = (s: string) => s.split(',').every((b) => /^[^\s:,]+:\d{1,5}$/.test(b.trim()));
-const BROKERS_HINT = 'expected host:port[,host:port…]';
-const validBrokers = (s: string) => s.split(',').every((b) => /^[^\s:,]+:\d{1,5}$/.test(b.trim()));
-const BROKERS_HINT = 'expected host:port[,host:port…]';
-const validBrokers = (s: string) => s.split(',').every((b) => /^[^\s:,]+:\d{1,5}$/.test(b.trim()));
-const BROKERS_HINT = 'expected host:port[,host:port…]';
-const validBrokers = (s: string) => s.split(',').every((b) => /^[^\s:,]+:\d{1,5}$/.test(b.trim()));
 
 /**
  * Environment variables understood by shipcast. Parsed once in the composition root; nothing else
@@ -60,33 +54,6 @@ const EnvSchema = z.object({
   SHIPCAST_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   SHIPCAST_KAFKA_SASL_USERNAME: optionalString,
   SHIPCAST_KAFKA_SASL_PASSWORD: optionalString,
-  SHIPCAST_KAFKA_BROKERS: z.string().trim().refine(validBrokers, BROKERS_HINT).optional(),
-  SHIPCAST_KAFKA_CLIENT_ID: z.string().trim().min(1).default('shipcast'),
-  SHIPCAST_KAFKA_GROUP: z.string().trim().min(1).default('shipcast-ingest'),
-  SHIPCAST_KAFKA_TOPIC: z.string().trim().min(1).default('shipcast.tracking-events'),
-  SHIPCAST_KAFKA_MAILGUN_TOPIC: optionalString,
-  SHIPCAST_KAFKA_SSL: z.enum(['0', '1', 'true', 'false']).default('0'),
-  SHIPCAST_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  SHIPCAST_KAFKA_SASL_USERNAME: optionalString,
-  SHIPCAST_KAFKA_SASL_PASSWORD: optionalString,
-  SHIPCAST_KAFKA_BROKERS: z.string().trim().refine(validBrokers, BROKERS_HINT).optional(),
-  SHIPCAST_KAFKA_CLIENT_ID: z.string().trim().min(1).default('shipcast'),
-  SHIPCAST_KAFKA_GROUP: z.string().trim().min(1).default('shipcast-ingest'),
-  SHIPCAST_KAFKA_TOPIC: z.string().trim().min(1).default('shipcast.tracking-events'),
-  SHIPCAST_KAFKA_MAILGUN_TOPIC: optionalString,
-  SHIPCAST_KAFKA_SSL: z.enum(['0', '1', 'true', 'false']).default('0'),
-  SHIPCAST_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  SHIPCAST_KAFKA_SASL_USERNAME: optionalString,
-  SHIPCAST_KAFKA_SASL_PASSWORD: optionalString,
-  SHIPCAST_KAFKA_BROKERS: z.string().trim().refine(validBrokers, BROKERS_HINT).optional(),
-  SHIPCAST_KAFKA_CLIENT_ID: z.string().trim().min(1).default('shipcast'),
-  SHIPCAST_KAFKA_GROUP: z.string().trim().min(1).default('shipcast-ingest'),
-  SHIPCAST_KAFKA_TOPIC: z.string().trim().min(1).default('shipcast.tracking-events'),
-  SHIPCAST_KAFKA_MAILGUN_TOPIC: optionalString,
-  SHIPCAST_KAFKA_SSL: z.enum(['0', '1', 'true', 'false']).default('0'),
-  SHIPCAST_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  SHIPCAST_KAFKA_SASL_USERNAME: optionalString,
-  SHIPCAST_KAFKA_SASL_PASSWORD: optionalString,
 });
 
 /** The validated, typed configuration of one shipcast process. */
@@ -122,36 +89,6 @@ export interface Config {
     ssl: boolean;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   };
-  /** Kafka ingestion (docs/SCALE.md, section 2); `brokers` is empty when not configured. */
-  kafka: {
-    brokers: string[];
-    clientId: string;
-    groupId: string;
-    topic: string;
-    mailgunTopic?: string;
-    ssl: boolean;
-    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  };
-  /** Kafka ingestion (docs/SCALE.md, section 2); `brokers` is empty when not configured. */
-  kafka: {
-    brokers: string[];
-    clientId: string;
-    groupId: string;
-    topic: string;
-    mailgunTopic?: string;
-    ssl: boolean;
-    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  };
-  /** Kafka ingestion (docs/SCALE.md, section 2); `brokers` is empty when not configured. */
-  kafka: {
-    brokers: string[];
-    clientId: string;
-    groupId: string;
-    topic: string;
-    mailgunTopic?: string;
-    ssl: boolean;
-    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  };
   /** The writer/replica split of docs/SCALE.md (section 4). */
   replication: {
     /** `writer` (default) owns the file; `replica` opens it read-only and serves only reads. */
@@ -168,12 +105,6 @@ export interface Config {
 
 /** Flags a CLI command may pass that take precedence over the environment. */
 export interface ConfigOverrides {
-  /** `--kafka host:port[,…]` (over SHIPCAST_KAFKA_BROKERS). */
-  kafkaBrokers?: string;
-  /** `--kafka host:port[,…]` (over SHIPCAST_KAFKA_BROKERS). */
-  kafkaBrokers?: string;
-  /** `--kafka host:port[,…]` (over SHIPCAST_KAFKA_BROKERS). */
-  kafkaBrokers?: string;
   /** `--kafka host:port[,…]` (over SHIPCAST_KAFKA_BROKERS). */
   kafkaBrokers?: string;
   db?: string;
@@ -240,9 +171,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       promoGuardrail: { complaintLimit: e.SHIPCAST_PROMO_COMPLAINT_LIMIT, windowDays: e.SHIPCAST_PROMO_COMPLAINT_WINDOW_DAYS },
     },
     kafka: kafkaConfig(e, overrides.kafkaBrokers),
-    kafka: kafkaConfig(e, overrides.kafkaBrokers),
-    kafka: kafkaConfig(e, overrides.kafkaBrokers),
-    kafka: kafkaConfig(e, overrides.kafkaBrokers),
     replication: {
       role: overrides.role ?? e.SHIPCAST_ROLE,
       writerUrl: e.SHIPCAST_WRITER_URL,
@@ -250,57 +178,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       snapshotFile: snapshotFile === undefined ? undefined : path.resolve(snapshotFile),
       snapshotEverySeconds: e.SHIPCAST_SNAPSHOT_EVERY_SECONDS,
     },
-  };
-}
-
-function kafkaConfig(e: z.infer<typeof EnvSchema>, brokersFlag: string | undefined): Config['kafka'] {
-  if (brokersFlag !== undefined && !validBrokers(brokersFlag)) throw new ShipcastError('BAD_CONFIG', `--kafka: ${BROKERS_HINT}`, { field: '--kafka' });
-  const mechanism = e.SHIPCAST_KAFKA_SASL_MECHANISM;
-  for (const [field, value] of [['SHIPCAST_KAFKA_SASL_USERNAME', e.SHIPCAST_KAFKA_SASL_USERNAME], ['SHIPCAST_KAFKA_SASL_PASSWORD', e.SHIPCAST_KAFKA_SASL_PASSWORD]] as const) {
-    if (mechanism !== undefined && value === undefined) throw new ShipcastError('BAD_CONFIG', `${field}: required when SHIPCAST_KAFKA_SASL_MECHANISM is set`, { field });
-  }
-  return {
-    brokers: (brokersFlag ?? e.SHIPCAST_KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean),
-    clientId: e.SHIPCAST_KAFKA_CLIENT_ID,
-    groupId: e.SHIPCAST_KAFKA_GROUP,
-    topic: e.SHIPCAST_KAFKA_TOPIC,
-    mailgunTopic: e.SHIPCAST_KAFKA_MAILGUN_TOPIC,
-    ssl: e.SHIPCAST_KAFKA_SSL === '1' || e.SHIPCAST_KAFKA_SSL === 'true',
-    sasl: mechanism === undefined ? undefined : { mechanism, username: e.SHIPCAST_KAFKA_SASL_USERNAME!, password: e.SHIPCAST_KAFKA_SASL_PASSWORD! },
-  };
-}
-
-function kafkaConfig(e: z.infer<typeof EnvSchema>, brokersFlag: string | undefined): Config['kafka'] {
-  if (brokersFlag !== undefined && !validBrokers(brokersFlag)) throw new ShipcastError('BAD_CONFIG', `--kafka: ${BROKERS_HINT}`, { field: '--kafka' });
-  const mechanism = e.SHIPCAST_KAFKA_SASL_MECHANISM;
-  for (const [field, value] of [['SHIPCAST_KAFKA_SASL_USERNAME', e.SHIPCAST_KAFKA_SASL_USERNAME], ['SHIPCAST_KAFKA_SASL_PASSWORD', e.SHIPCAST_KAFKA_SASL_PASSWORD]] as const) {
-    if (mechanism !== undefined && value === undefined) throw new ShipcastError('BAD_CONFIG', `${field}: required when SHIPCAST_KAFKA_SASL_MECHANISM is set`, { field });
-  }
-  return {
-    brokers: (brokersFlag ?? e.SHIPCAST_KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean),
-    clientId: e.SHIPCAST_KAFKA_CLIENT_ID,
-    groupId: e.SHIPCAST_KAFKA_GROUP,
-    topic: e.SHIPCAST_KAFKA_TOPIC,
-    mailgunTopic: e.SHIPCAST_KAFKA_MAILGUN_TOPIC,
-    ssl: e.SHIPCAST_KAFKA_SSL === '1' || e.SHIPCAST_KAFKA_SSL === 'true',
-    sasl: mechanism === undefined ? undefined : { mechanism, username: e.SHIPCAST_KAFKA_SASL_USERNAME!, password: e.SHIPCAST_KAFKA_SASL_PASSWORD! },
-  };
-}
-
-function kafkaConfig(e: z.infer<typeof EnvSchema>, brokersFlag: string | undefined): Config['kafka'] {
-  if (brokersFlag !== undefined && !validBrokers(brokersFlag)) throw new ShipcastError('BAD_CONFIG', `--kafka: ${BROKERS_HINT}`, { field: '--kafka' });
-  const mechanism = e.SHIPCAST_KAFKA_SASL_MECHANISM;
-  for (const [field, value] of [['SHIPCAST_KAFKA_SASL_USERNAME', e.SHIPCAST_KAFKA_SASL_USERNAME], ['SHIPCAST_KAFKA_SASL_PASSWORD', e.SHIPCAST_KAFKA_SASL_PASSWORD]] as const) {
-    if (mechanism !== undefined && value === undefined) throw new ShipcastError('BAD_CONFIG', `${field}: required when SHIPCAST_KAFKA_SASL_MECHANISM is set`, { field });
-  }
-  return {
-    brokers: (brokersFlag ?? e.SHIPCAST_KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean),
-    clientId: e.SHIPCAST_KAFKA_CLIENT_ID,
-    groupId: e.SHIPCAST_KAFKA_GROUP,
-    topic: e.SHIPCAST_KAFKA_TOPIC,
-    mailgunTopic: e.SHIPCAST_KAFKA_MAILGUN_TOPIC,
-    ssl: e.SHIPCAST_KAFKA_SSL === '1' || e.SHIPCAST_KAFKA_SSL === 'true',
-    sasl: mechanism === undefined ? undefined : { mechanism, username: e.SHIPCAST_KAFKA_SASL_USERNAME!, password: e.SHIPCAST_KAFKA_SASL_PASSWORD! },
   };
 }
 
