@@ -25,6 +25,7 @@ import { returnsResolvers } from './graphql/resolvers/returns.js';
 import type { EtaPredictor } from './domain/eta.js';
 import { createEmailCapability, type EmailCapability } from './email/email-capability.js';
 import { createIngestion, type Ingestion } from './ingest/ingestion.js';
+import { serveKafkaIngest } from './ingest/kafka-ingest.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { createApiKeyStore } from './auth/api-keys.js';
 import { ShipcastError } from './errors.js';
@@ -110,6 +111,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   closers.push(() => graphql.close());
   const ingestion = createIngestion({ config, log, warehouse, events, metrics, predictor: () => etaPredictor });
   closers.push(() => ingestion.close());
+  closers.push(serveKafkaIngest({ kafka: config.kafka, log, warehouse, store: ingestion.store })); // stops before ingestion drains
   const reports = reportRoutes({ warehouse, apiKeys: createApiKeyStore(warehouse), log });
   // Last, so it stops first: a round in progress finishes before the warehouse closes.
   const snapshots = config.replication.snapshotFile ? startSnapshotPublisher(warehouse, config.replication.snapshotFile, config.replication.snapshotEverySeconds, log) : undefined;

@@ -5,9 +5,7 @@ import { withWarehouse, type CliRuntime } from './runtime.js';
 import { TrackingEventStore } from '../ingest/event-store.js';
 import { consumeStream, ndjsonSource } from '../ingest/stream-source.js';
 import { replayDeadLetters } from '../ingest/dead-letters.js';
-import { createKafka, kafkaSource, type KafkaStreamSource } from '../ingest/kafka-source.js';
-import { MAILGUN_SOURCE } from '../ingest/mailgun-events.js';
-import { consumeMailgunStream } from '../ingest/mailgun-stream.js';
+import { startKafkaIngest } from '../ingest/kafka-ingest.js';
 import { ShipcastError, ValidationError } from '../errors.js';
 
 interface IngestOptions {
@@ -37,19 +35,12 @@ async function ingestFromKafka(rt: CliRuntime, opts: IngestOptions): Promise<voi
     if (!Number.isFinite(idleMs) || idleMs <= 0) throw new ValidationError('idle-exit', `expected a positive number of seconds, got ${opts.idleExit}`);
   }
   await withWarehouse(rt, { db: opts.db, kafkaBrokers: typeof opts.kafka === 'string' ? opts.kafka : undefined }, async ({ config, warehouse, log }) => {
-    const k = config.kafka;
-    if (k.brokers.length === 0) throw new ShipcastError('BAD_CONFIG', 'SHIPCAST_KAFKA_BROKERS: required when --kafka names no brokers', { field: 'SHIPCAST_KAFKA_BROKERS' });
-    const kafka = createKafka(k, log);
+    if (config.kafka.brokers.length === 0) throw new ShipcastError('BAD_CONFIG', 'SHIPCAST_KAFKA_BROKERS: required when --kafka names no brokers', { field: 'SHIPCAST_KAFKA_BROKERS' });
     const store = new TrackingEventStore(warehouse);
-    const groupId = opts.group ?? k.groupId;
-    const tracking = kafkaSource({ kafka, topic: opts.topic ?? k.topic, groupId, name: opts.source ?? 'kafka', idleMs, log });
-    const mailgunTopic = opts.mailgunTopic ?? k.mailgunTopic;
-    const mailgun = mailgunTopic === undefined ? undefined : kafkaSource({ kafka, topic: mailgunTopic, groupId: `${groupId}.mailgun`, name: MAILGUN_SOURCE, idleMs, log });
-    const sources: KafkaStreamSource[] = mailgun ? [tracking, mailgun] : [tracking];
-    const stopAll = () => sources.forEach((s) => s.stop());
+    const k = startKafkaIngest({ kafka: config.kafka, log, warehouse, store, topic: opts.topic, groupId: opts.group, mailgunTopic: opts.mailgunTopic, source: opts.source, idleMs });
     const onSignal = () => {
       log.info('shutting down: committing what is in flight');
-      stopAll();
+      k.stop();
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -58,15 +49,10 @@ async function ingestFromKafka(rt: CliRuntime, opts: IngestOptions): Promise<voi
       store.attachUnmatched().catch((err: unknown) => log.error({ err }, 'attaching unmatched tracking events failed'));
     }, 30_000);
     attach.unref();
-    // One failing consumer stops the other, so neither writes after the warehouse closes.
-    const guard = <T>(p: Promise<T>) => p.catch((e: unknown) => { stopAll(); throw e; });
     try {
-      const [tr, mr] = await Promise.allSettled([guard(consumeStream(tracking, store)), mailgun ? guard(consumeMailgunStream(mailgun, warehouse, store)) : undefined]);
-      if (tr.status === 'rejected') throw tr.reason;
-      if (mr.status === 'rejected') throw mr.reason;
-      const [t, m] = [tr.value, mr.value];
+      const { tracking, mailgun } = await k.done;
       const attached = await store.attachUnmatched();
-      rt.out(JSON.stringify({ ...summary(t), shipments_updated_by_attach: attached.length, ...(m ? { mailgun: summary(m) } : {}) }));
+      rt.out(JSON.stringify({ ...summary(tracking), shipments_updated_by_attach: attached.length, ...(mailgun ? { mailgun: summary(mailgun) } : {}) }));
     } finally {
       clearInterval(attach);
       process.off('SIGINT', onSignal);

@@ -11,6 +11,7 @@ import { mokapiBin, startBroker, type Broker } from './kafka-broker.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const TRACKING = 'cli-tracking';
 const MAILGUN = 'cli-mailgun';
+const SERVE = 'serve-tracking';
 const bin = mokapiBin();
 if (!bin && process.env.CI) throw new Error('SHIPCAST_TEST_MOKAPI is not set and no mokapi binary is installed');
 
@@ -23,11 +24,11 @@ interface Run {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `shipcast ingest --kafka …` as a real child process (node + tsx, so signals reach it directly). */
-function ingest(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'ingest', ...args], {
+/** `shipcast ingest --kafka …` (or `shipcast serve …`) as a real child process (node + tsx, so signals reach it directly). */
+function ingest(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...(args[0] === 'serve' ? args : ['ingest', ...args])], {
     cwd: root,
-    env: { ...process.env, SHIPCAST_ENV: 'test', SHIPCAST_LOG_LEVEL: 'debug', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env: { ...process.env, SHIPCAST_ENV: 'test', SHIPCAST_LOG_LEVEL: 'debug', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -60,7 +61,7 @@ describe.skipIf(!bin)('shipcast ingest --kafka (real process, Kafka-protocol bro
   let dir: string;
 
   beforeAll(async () => {
-    broker = await startBroker(bin!, [{ name: TRACKING, partitions: 3 }, { name: MAILGUN, partitions: 1 }]);
+    broker = await startBroker(bin!, [{ name: TRACKING, partitions: 3 }, { name: MAILGUN, partitions: 1 }, { name: SERVE, partitions: 2 }]);
     kafka = new Kafka({ clientId: 'shipcast-test', brokers: [broker.brokers], logLevel: logLevel.NOTHING });
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -136,4 +137,33 @@ describe.skipIf(!bin)('shipcast ingest --kafka (real process, Kafka-protocol bro
       await wh.close();
     }
   }, 120_000);
+
+  it('shipcast serve consumes the topic itself when SHIPCAST_KAFKA_BROKERS is set, through the webhooks\' store and its effects', async () => {
+    const db = path.join(dir, 'serve.duckdb');
+    const seed = await openWarehouse(db);
+    await seed.run("INSERT INTO shipments (shipment_id, order_id, tracking_number, carrier, service_level, status) VALUES ('s-srv', 'o-srv', 'SRV-1', 'ups', 'ground', 'info_received')");
+    await seed.close();
+    const e = canonicalEvent({ tracking_number: 'SRV-1', status: 'out_for_delivery', occurred_at: '2026-03-01T08:00:00Z' });
+    await producer.send({ topic: SERVE, messages: [{ key: 'SRV-1', value: JSON.stringify(e) }] });
+    const serve = ingest(['serve', '--db', db, '--port', '0'], {
+      SHIPCAST_KAFKA_BROKERS: broker.brokers, SHIPCAST_KAFKA_TOPIC: SERVE, SHIPCAST_KAFKA_GROUP: 'serve', SHIPCAST_MODELS_DIR: path.join(dir, 'models'),
+    });
+    try {
+      await serve.waitFor(/"topic":"serve-tracking"[^\n]*kafka batch committed/);
+      const url = /shipcast listening on (http:\/\/\S+)/.exec(serve.stdout())![1];
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      // The service's own store committed it (its metrics are wired to the effects).
+      expect(Number(/^shipcast_ingest_commit_batch_events_sum (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect((await serve.exit).code, serve.stderr().slice(-2000)).toBe(0);
+    const wh = await openWarehouse(db);
+    try {
+      expect(await wh.one("SELECT status FROM shipments WHERE shipment_id = 's-srv'")).toEqual({ status: 'out_for_delivery' });
+      expect(await wh.one('SELECT source, event_id FROM tracking_events')).toEqual({ source: 'kafka', event_id: e.event_id });
+    } finally {
+      await wh.close();
+    }
+  }, 60_000);
 });
