@@ -115,7 +115,9 @@ export async function openWarehouse(dbPath: string, opts: OpenOptions = {}): Pro
   try {
     instance = await DuckDBInstance.create(dbPath, options);
   } catch (e) {
-    throw new ShipcastError('BAD_CONFIG', `db: cannot open DuckDB database at ${dbPath}: ${(e as Error).message}`, { field: 'db', cause: e });
+    // A writer holds the file: replicas read a published snapshot of it instead (docs/SCALE.md, section 4).
+    const hint = readOnly && /lock/i.test((e as Error).message) ? '; a process is writing it, so open the snapshot it publishes (shipcast serve --snapshot FILE)' : '';
+    throw new ShipcastError('BAD_CONFIG', `db: cannot open DuckDB database at ${dbPath}: ${(e as Error).message}${hint}`, { field: 'db', cause: e });
   }
   const writer = await instance.connect();
   const reader = await instance.connect();

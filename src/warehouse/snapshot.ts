@@ -6,8 +6,20 @@
  * the target, checked, and renamed over the published one. A replica that still has the old file
  * open keeps reading it (the rename leaves its inode alone) until it reopens.
  */
+
+/**
+ * Copies in a child process. POSIX record locks belong to a process and closing *any* descriptor
+ * of a file drops them all: reading the warehouse file here would silently release DuckDB's
+ * write lock, and a second writer could then open it.
+ */
+async function copyOutOfProcess(source: string, target: string): Promise<void> {
+  const script = "require('node:fs').copyFileSync(process.argv[1], process.argv[2], require('node:fs').constants.COPYFILE_FICLONE)";
+  await promisify(execFile)(process.execPath, ['-e', script, source, target]);
+}
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Warehouse } from './warehouse.js';
 import { openWarehouse } from './duckdb-warehouse.js';
 import { ShipcastError } from '../errors.js';
@@ -43,7 +55,7 @@ export async function publishSnapshot(wh: Warehouse, out: string): Promise<Snaps
       if (deferred?.n) throw new ShipcastError('CONFLICT', `a bulk write has ${deferred.n} index(es) dropped right now; publish the snapshot once it finishes`);
       const wal = `${source}.wal`;
       if (fs.existsSync(wal) && fs.statSync(wal).size > 0) throw new ShipcastError('CONFLICT', 'the checkpoint left a write-ahead log behind; publish again');
-      fs.copyFileSync(source, tmp, fs.constants.COPYFILE_FICLONE);
+      await copyOutOfProcess(source, tmp);
       held = (performance.now() - h0) / 1000;
     });
     // Opening it as a replica would (read-only, schema checked) before anyone can.

@@ -194,6 +194,13 @@ describe('the read-only open', () => {
     await expect(openWarehouse(old, { readOnly: true })).rejects.toThrow(/older than this build \(missing migrations \d{3}_/);
   });
 
+  it('a replica refuses the file a writer process holds, pointing at the snapshot; publishing kept the lock', async () => {
+    // File locks are per process: only another process sees the writer's. The writer has published twice by now.
+    await expect(startReplica(writer.path, { SHIPCAST_LINK_SECRET: 'replica-test-link-secret', SHIPCAST_MODELS_DIR: modelsDir, SHIPCAST_ENV: 'test' })).rejects.toThrow(
+      /error \[BAD_CONFIG\]: db: cannot open DuckDB database .*a process is writing it, so open the snapshot it publishes/,
+    );
+  }, 60_000);
+
   it('refuses to publish over the warehouse itself and leaves no temp file behind', async () => {
     await expect(publishSnapshot(writer, writer.path)).rejects.toMatchObject({ code: 'BAD_INPUT', field: 'out' });
     const memory = await openWarehouse(':memory:');
