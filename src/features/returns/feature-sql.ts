@@ -77,6 +77,8 @@ export function returnsFeatureQuery(sel: ReturnsExampleSelection): { sql: string
   let scope: string;
   let instant: string;
   let where: string;
+  // A constant filter on the examples' own order ids, repeated where their rows are read (items, returns).
+  let own = (_col: string) => 'true';
   if (sel.kind === 'labelled') {
     const known = p(sel.labelsKnownBy.getTime() / 1000);
     // Delivered when every shipment is; the window must have closed when the labels are read.
@@ -89,11 +91,14 @@ export function returnsFeatureQuery(sel: ReturnsExampleSelection): { sql: string
     ].filter(Boolean).join(' AND ');
     scope = 'SELECT order_id FROM shipments';
   } else {
-    const ids = p(JSON.stringify(sel.orderIds));
     const now = p(sel.now.getTime() / 1000);
     instant = `CASE WHEN sh.n_delivered = sh.n_shipments AND sh.delivered_s <= ${now} THEN sh.delivered_s ELSE ${now} END`;
     where = 'true';
-    scope = `SELECT unnest(from_json(${ids}, '["VARCHAR"]')) AS order_id`;
+    // One parameter per id: a constant IN list lets DuckDB look the shipments up by their order
+    // index instead of scanning them (serving asks for one order, or a few).
+    const ids = sel.orderIds.length ? sel.orderIds.map((id) => p(id)).join(', ') : 'NULL';
+    scope = `SELECT order_id FROM shipments WHERE order_id IN (${ids})`;
+    own = (col) => `${col} IN (${ids})`;
   }
   const labelled = sel.kind === 'labelled';
   const sql = `
@@ -111,7 +116,7 @@ ex AS (
   WHERE ${where}),
 items AS (
   SELECT i.order_id, sum(i.quantity) AS n_items, count(*) AS n_lines, arg_min(i.category, i.line_no) AS category
-  FROM order_items i JOIN ex USING (order_id) GROUP BY i.order_id),
+  FROM order_items i JOIN ex USING (order_id) WHERE ${own('i.order_id')} GROUP BY i.order_id),
 -- The customers' orders (other than the example's own) and their deliveries, for the history.
 cord AS (SELECT o.order_id, o.customer_id, epoch(o.purchased_at) AS purchased_s FROM orders o WHERE o.customer_id IN (SELECT DISTINCT customer_id FROM ex)),
 corders AS (
@@ -119,8 +124,8 @@ corders AS (
     CASE WHEN count(s.shipment_id) > 0 AND count(s.shipment_id) = count(s.delivered_at) THEN max(epoch(s.delivered_at)) END AS delivered_s
   FROM cord c LEFT JOIN shipments s USING (order_id) GROUP BY c.order_id, c.customer_id, c.purchased_s),
 creturns AS (
-  SELECT o.customer_id, r.order_id, min(epoch(r.requested_at)) AS requested_s
-  FROM returns r JOIN orders o USING (order_id) WHERE o.customer_id IN (SELECT DISTINCT customer_id FROM ex) GROUP BY 1, 2),
+  SELECT c.customer_id, r.order_id, min(epoch(r.requested_at)) AS requested_s
+  FROM returns r JOIN cord c USING (order_id) GROUP BY 1, 2),
 hist AS (
   SELECT ex.order_id, count(c.order_id) AS prior_orders, count(c.order_id) FILTER (WHERE c.delivered_s < ex.instant_s) AS prior_delivered,
     max(c.purchased_s) AS last_prior_s
@@ -130,7 +135,7 @@ hret AS (
   SELECT ex.order_id, count(r.order_id) AS prior_returns
   FROM ex LEFT JOIN creturns r ON r.customer_id = ex.customer_id AND r.order_id <> ex.order_id AND r.requested_s < ex.instant_s
   GROUP BY ex.order_id),
-own AS (SELECT order_id, min(epoch(requested_at)) AS first_request_s FROM returns WHERE order_id IN (SELECT order_id FROM ex) GROUP BY 1)
+own AS (SELECT order_id, min(epoch(requested_at)) AS first_request_s FROM returns WHERE ${own('order_id')} AND order_id IN (SELECT order_id FROM ex) GROUP BY 1)
 SELECT ex.order_id, ex.customer_id, to_timestamp(ex.instant_s) AS instant, ex.delivered_all AND ex.delivered_s <= ex.instant_s AS delivered,
   ${labelled ? `CASE WHEN own.first_request_s <= ex.delivered_s + ${RETURN_WINDOW_DAYS * DAY} THEN 1 ELSE 0 END` : 'NULL::INTEGER'} AS label,
   ln(greatest(ex.subtotal, 1)) AS log_subtotal,
