@@ -140,7 +140,13 @@ export class KafkaHandoff {
         return;
       }
       payload.resolveOffset(h.lastOffset);
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic: h.topic, partitions: [{ partition: h.partition, offset: nextOffset(h.lastOffset) }] }] });
+      try {
+        await payload.commitOffsetsIfNecessary({ topics: [{ topic: h.topic, partitions: [{ partition: h.partition, offset: nextOffset(h.lastOffset) }] }] });
+      } catch (error) {
+        // E.g. the group started rebalancing: the batch is durable but will be re-read; kafkajs rejoins.
+        this.count('abandoned', h, `offset commit failed: ${(error as Error).message}`);
+        throw error;
+      }
       this.count('committed', h);
     } finally {
       clearInterval(beat);

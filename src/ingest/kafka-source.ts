@@ -73,7 +73,8 @@ export interface KafkaStreamSource extends StreamSource {
 export function kafkaSource(o: KafkaSourceOptions): KafkaStreamSource {
   const heartbeatMs = o.heartbeatMs ?? 3000;
   const handoff = new KafkaHandoff({
-    heartbeatMs,
+    // kafkajs sends a heartbeat only once `heartbeatInterval` has passed, so asking twice as often keeps the pace.
+    heartbeatMs: Math.max(100, heartbeatMs / 2),
     idleMs: o.idleMs,
     onEvent: (e) => {
       if (e.kind === 'committed') o.log?.debug({ topic: e.topic, partition: e.partition, lastOffset: e.lastOffset }, 'kafka batch committed');

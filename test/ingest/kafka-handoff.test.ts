@@ -109,4 +109,17 @@ describe('KafkaHandoff', () => {
     await run;
     expect(a.calls.commits).toEqual([]);
   });
+
+  it('counts a batch whose offset commit failed as given up and rethrows, so kafkajs rejoins', async () => {
+    const h = new KafkaHandoff({ heartbeatMs: 5 });
+    h.joined({ t: [0] });
+    const a = payload(batch('t', 0, [3]));
+    const refused = new Error('The coordinator is not aware of this member');
+    a.p.commitOffsetsIfNecessary = async () => Promise.reject(refused);
+    const run = h.eachBatch(a.p);
+    const it = h.batches()[Symbol.asyncIterator]();
+    await h.commit((await it.next()).value as StreamRecord[]);
+    await expect(run).rejects.toBe(refused);
+    expect(h.stats).toEqual({ delivered: 1, committed: 0, abandoned: 1 });
+  });
 });
