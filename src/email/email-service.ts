@@ -104,7 +104,7 @@ export function createEmailService(deps: EmailServiceDeps): EmailService {
     const asking = reqs.filter((r) => r.askNextBestAction && !r.offer);
     if (!nba || asking.length === 0 || nba.activeVersion() === undefined) return out;
     const keys = [...new Set(asking.map((r) => r.idempotencyKey))];
-    const existing = new Set((await existingKeys(wh, keys)));
+    const existing = new Set(await existingKeys(wh, keys));
     for (const req of asking) {
       if (existing.has(req.idempotencyKey) || out.has(req.idempotencyKey)) continue;
       try {
