@@ -35,7 +35,7 @@ export interface HandoffOptions {
   heartbeatMs?: number;
   /** Records per yielded batch at most when several partitions' batches are waiting (default 5,000). */
   maxRecords?: number;
-  /** Ends the stream once nothing was delivered for this long after the group was joined. */
+  /** Ends the stream once nothing was delivered for this long while in the group (rejoining does not count). */
   idleMs?: number;
   /** Told about each commit or abandonment; must not throw. */
   onEvent?: (e: { kind: 'committed' | 'abandoned'; topic: string; partition: number; lastOffset: string; reason?: string }) => void;
@@ -73,6 +73,8 @@ export class KafkaHandoff {
   private readonly byYield = new WeakMap<readonly StreamRecord[], InFlight[]>();
   private assignment = new Map<string, Set<number>>();
   private epoch = 0;
+  /** Between a failed heartbeat (or kafkajs' REBALANCING) and the next join: idleness is not counted. */
+  private rejoining = false;
   private ended = false;
   private failure: unknown;
   private wake: (() => void) | undefined;
@@ -90,11 +92,13 @@ export class KafkaHandoff {
     this.epoch++;
     this.assignment = new Map(Object.entries(assignment).map(([t, ps]) => [t, new Set(ps)]));
     this.abandonAll('the group rebalanced');
+    this.rejoining = false;
     this.touch();
   }
 
   /** The group is rebalancing (kafkajs noticed it outside a batch): nothing in flight may commit. */
   rebalancing(): void {
+    this.pauseIdle();
     this.abandonAll('the group is rebalancing');
   }
 
@@ -127,7 +131,10 @@ export class KafkaHandoff {
       position: kafkaPosition(batch.topic, batch.partition, m.offset),
     })), batch.messages[batch.messages.length - 1].offset);
     const beat = setInterval(() => {
-      payload.heartbeat().catch((error: unknown) => this.abandonAll(`heartbeat failed: ${(error as Error).message}`, error));
+      payload.heartbeat().catch((error: unknown) => {
+        this.pauseIdle();
+        this.abandonAll(`heartbeat failed: ${(error as Error).message}`, error);
+      });
     }, this.heartbeatMs);
     try {
       const outcome = await h.outcome;
@@ -243,8 +250,13 @@ export class KafkaHandoff {
     this.opts.onEvent?.({ kind, topic: h.topic, partition: h.partition, lastOffset: h.lastOffset, reason });
   }
 
+  private pauseIdle(): void {
+    this.rejoining = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+  }
+
   private touch(): void {
-    if (this.opts.idleMs === undefined || this.ended || this.epoch === 0) return;
+    if (this.opts.idleMs === undefined || this.ended || this.epoch === 0 || this.rejoining) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.inFlight.size === 0) this.end();

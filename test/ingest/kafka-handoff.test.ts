@@ -122,4 +122,22 @@ describe('KafkaHandoff', () => {
     await expect(run).rejects.toBe(refused);
     expect(h.stats).toEqual({ delivered: 1, committed: 0, abandoned: 1 });
   });
+
+  it('ends after idleMs without a batch, but not while the group is rebalancing', async () => {
+    const h = new KafkaHandoff({ heartbeatMs: 5, idleMs: 40 });
+    let ended = false;
+    const drained = (async () => {
+      for await (const b of h.batches()) await h.commit(b);
+      ended = true;
+    })();
+    await new Promise((r) => setTimeout(r, 80));
+    expect(ended).toBe(false); // not joined yet: the join itself is not idleness
+    h.joined({ t: [0] });
+    h.rebalancing();
+    await new Promise((r) => setTimeout(r, 80));
+    expect(ended).toBe(false); // rejoining does not count either
+    h.joined({ t: [0] });
+    await drained;
+    expect(ended).toBe(true);
+  });
 });
