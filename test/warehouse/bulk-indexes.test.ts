@@ -36,9 +36,15 @@ describe('migration 007: keys as unique indexes', () => {
     const files = await exportParquet(source, [...GENERATED_TABLES, ...TRUTH_TABLES], path.join(dir, 'parquet'));
     const wh = await warehouse(':memory:', false);
     await applyMigrations(wh, dir);
-    // Tables created by later migrations (service_alerts) do not exist yet at 006.
-    const at006 = new Set((await wh.all<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'main'")).map((r) => r.t));
-    for (const f of files) if (at006.has(path.basename(f, '.parquet'))) await wh.run(`INSERT INTO ${path.basename(f, '.parquet')} SELECT * FROM read_parquet('${f}')`);
+    // Tables and columns added by later migrations (service_alerts, nba_decisions.control, …) do not exist yet at 006.
+    const columnsAt006 = new Map<string, string[]>();
+    for (const r of await wh.all<{ t: string; c: string }>(
+      "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'main' ORDER BY table_name, ordinal_position",
+    )) columnsAt006.set(r.t, [...(columnsAt006.get(r.t) ?? []), r.c]);
+    for (const f of files) {
+      const cols = columnsAt006.get(path.basename(f, '.parquet'));
+      if (cols) await wh.run(`INSERT INTO ${path.basename(f, '.parquet')} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM read_parquet('${f}')`);
+    }
     const catalog = async () => ({
       columns: await wh.all(`SELECT table_name, column_name, ordinal_position, data_type, is_nullable, column_default
         FROM information_schema.columns WHERE table_schema = 'main' AND table_name <> 'deferred_indexes' ORDER BY ALL`),
