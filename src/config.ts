@@ -134,6 +134,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const dbPath = overrides.db ?? e.SHIPCAST_DB;
   const snapshotFile = overrides.snapshotFile ?? e.SHIPCAST_SNAPSHOT_FILE;
+  if (snapshotFile !== undefined && (overrides.role ?? e.SHIPCAST_ROLE) === 'replica') {
+    throw new ShipcastError('BAD_CONFIG', 'SHIPCAST_SNAPSHOT_FILE: a replica publishes no snapshot; the writer does', { field: 'SHIPCAST_SNAPSHOT_FILE' });
+  }
   return {
     dbPath: dbPath === ':memory:' ? dbPath : path.resolve(dbPath),
     modelsDir: path.resolve(e.SHIPCAST_MODELS_DIR),

@@ -98,6 +98,8 @@ describe('publishing a snapshot', () => {
       await s.stop();
     }
     await expect(createApp(loadConfig({ ...env, SHIPCAST_ROLE: 'replica' }), { log: silentLogger() })).rejects.toMatchObject({ code: 'BAD_CONFIG', field: 'SHIPCAST_ROLE' });
+    expect(() => loadConfig({ SHIPCAST_SNAPSHOT_FILE: out }, { role: 'replica' })).toThrow(/SHIPCAST_SNAPSHOT_FILE: a replica publishes no snapshot/);
+    expect(() => loadConfig({ SHIPCAST_ROLE: 'primary' })).toThrow(/SHIPCAST_ROLE/);
   });
 
   it('refuses (CONFLICT) while a bulk write has keys dropped, leaving the published file alone', async () => {
