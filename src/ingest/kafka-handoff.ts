@@ -125,11 +125,14 @@ export class KafkaHandoff {
       return;
     }
     if (batch.messages.length === 0 || payload.isStale() || !this.holds(batch.topic, batch.partition)) return;
-    const h = this.enqueue(batch.topic, batch.partition, batch.messages.map((m) => ({
+    const records = batch.messages.map((m) => ({
       // A tombstone (null value) is kept as an empty record: the parser dead-letters it with its position.
       value: m.value?.toString('utf8') ?? '',
       position: kafkaPosition(batch.topic, batch.partition, m.offset),
-    })), batch.messages[batch.messages.length - 1].offset);
+    }));
+    // The batch's last offset, not its last message's: records after that message are control or
+    // aborted ones kafkajs filtered out, and committing past them keeps the group from stopping there.
+    const h = this.enqueue(batch.topic, batch.partition, records, batch.lastOffset());
     const beat = setInterval(() => {
       payload.heartbeat().catch((error: unknown) => {
         this.pauseIdle();

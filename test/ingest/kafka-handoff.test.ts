@@ -13,8 +13,8 @@ import type { StreamRecord } from '../../src/ingest/stream-source.js';
 const require = createRequire(import.meta.url);
 const KafkaBatch = require('kafkajs/src/consumer/batch.js') as new (topic: string, fetchedOffset: string, data: unknown) => Batch;
 
-function batch(topic: string, partition: number, offsets: number[]): Batch {
-  const messages = offsets.map((o) => ({ offset: String(o), key: null, value: Buffer.from(JSON.stringify({ o })), timestamp: '0', attributes: 0, headers: {}, isControlRecord: false }));
+function batch(topic: string, partition: number, offsets: number[], controlAt?: number): Batch {
+  const messages = offsets.map((o) => ({ offset: String(o), key: null, value: Buffer.from(JSON.stringify({ o })), timestamp: '0', attributes: 0, headers: {}, isControlRecord: o === controlAt }));
   return new KafkaBatch(topic, String(offsets[0]), { partition, highWatermark: String(offsets.at(-1)! + 1), messages, abortedTransactions: [] });
 }
 
@@ -139,5 +139,18 @@ describe('KafkaHandoff', () => {
     h.joined({ t: [0] });
     await drained;
     expect(ended).toBe(true);
+  });
+
+  it('commits past a transaction marker that ends the batch (kafkajs filters it out of the messages)', async () => {
+    const h = new KafkaHandoff({ heartbeatMs: 5 });
+    h.joined({ t: [0] });
+    const a = payload(batch('t', 0, [20, 21, 22], 22));
+    const run = h.eachBatch(a.p);
+    const it = h.batches()[Symbol.asyncIterator]();
+    const taken = (await it.next()).value as StreamRecord[];
+    expect(taken.map((r) => r.position)).toEqual(['t/0@20', 't/0@21']);
+    await h.commit(taken);
+    await run;
+    expect(a.calls.commits).toEqual([{ topics: [{ topic: 't', partitions: [{ partition: 0, offset: '23' }] }] }]);
   });
 });
