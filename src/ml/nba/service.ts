@@ -13,7 +13,7 @@ import { ShipcastError, ValidationError } from '../../errors.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
 import { initTf, type TfBackendChoice } from '../backend.js';
 import { loadNbaBundle, type NbaBundle } from './bundle.js';
-import { shipmentFacts, type ShipmentFacts } from './context-sql.js';
+import { laneZones, shipmentFacts, type ShipmentFacts } from './context-sql.js';
 import type { NbaContext } from './data.js';
 import { lateProbability } from './risk.js';
 import { actionValues, topFactors } from './score.js';
@@ -45,10 +45,24 @@ export function decisionContext(f: ShipmentFacts, risk: number, at: Date, zoneFa
   };
 }
 
+const ZONES_REFRESH_MS = 3_600_000;
+
 export async function createNbaService(deps: NbaServiceDeps): Promise<NextBestActionService> {
   const store = createFileModelStore(deps.modelsDir);
   let bundle: NbaBundle | undefined;
   let tfReady = false;
+  let zones: { at: number; map: Promise<Map<string, number>> } | undefined;
+  /** The lanes' zones, re-read at most hourly (new lanes appear with new invoices). */
+  const laneZoneMap = () => {
+    if (!zones || Date.now() - zones.at > ZONES_REFRESH_MS) zones = {
+        at: Date.now(),
+        map: laneZones(deps.warehouse).catch((e: unknown) => {
+          zones = undefined;
+          throw e;
+        }),
+      };
+    return zones.map;
+  };
 
   async function reload(): Promise<void> {
     const version = await store.activeVersion('nba');
@@ -77,7 +91,7 @@ export async function createNbaService(deps: NbaServiceDeps): Promise<NextBestAc
       const b = bundle;
       if (!b) throw new ShipcastError('MODEL_NOT_READY', 'no active NBA policy: run `shipcast train nba` first');
       const at = input.at ?? new Date();
-      const facts = await shipmentFacts(deps.warehouse, input, at);
+      const facts = await shipmentFacts(deps.warehouse, input, at, await laneZoneMap());
       // Nothing to decide for an unknown or already delivered shipment.
       if (!facts || (facts.deliveredAt && facts.deliveredAt <= at)) return undefined;
       if (!facts.promisedAt) throw new ValidationError('promised_at', `shipment ${facts.shipmentId} has no promised delivery date to be late against`);
