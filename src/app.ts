@@ -102,7 +102,8 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const closers: Array<() => Promise<void>> = [];
   // app-build: each capability builds its services here and adds them to ctx / closers.
   const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
-  const nextBestAction = await createNbaService({ warehouse, modelsDir: config.modelsDir, log, predictor: () => etaPredictor, tfBackend: config.tfBackend });
+  // The risk reads the API's cached ETA windows (exact until the shipment's next event), built below.
+  const nextBestAction = await createNbaService({ warehouse, modelsDir: config.modelsDir, log, predictor: () => graphql.predictor() ?? etaPredictor, tfBackend: config.tfBackend });
   const returnsPredictor = await createReturnsPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
   const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor, nextBestAction });
   await email.start();
