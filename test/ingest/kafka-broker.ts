@@ -67,14 +67,23 @@ export async function startBroker(bin: string, topics: Array<{ name: string; par
     ]),
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'spec.yaml'), `${spec}\n`);
-  const child = spawn(bin, [`--api-port=${apiPort}`, '--log-level=error', path.join(dir, 'spec.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // npm's `mokapi` is a Node wrapper that runs the Go binary as its child: the broker gets its own
+  // process group so stopping it stops both.
+  const child = spawn(bin, [`--api-port=${apiPort}`, '--log-level=error', path.join(dir, 'spec.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
   child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
   try {
     await waitForPort(port, child, () => out);
   } catch (e) {
-    child.kill('SIGKILL');
+    kill('SIGKILL');
     throw e;
   }
   return {
@@ -82,9 +91,10 @@ export async function startBroker(bin: string, topics: Array<{ name: string; par
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
+        kill('SIGTERM');
         await gone;
       }
+      kill('SIGKILL'); // the Go process, should it outlive the wrapper
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
