@@ -162,8 +162,8 @@ function columnMeans(enc: EncodedReturns): Float32Array {
  * Fits the network on `train` with early stopping on `val` (the most recent slice), then Platt's
  * calibration on `val`. The wide part starts at a logistic regression fitted on `train` (the deep
  * part at zero), and that starting point is epoch 0 of the early stopping, so the network is kept
- * only where it does better on `val`. Seeded initializers and shuffles: a seed reproduces the weights. Pure of
- * I/O: used by `trainReturns` and the backtest.
+ * only where it does better on `val`. Seeded initializers and shuffles: a seed reproduces the
+ * weights. Pure of I/O: used by `trainReturns` and the backtest.
  */
 export async function fitReturnsModel(train: EtaFrame, val: EtaFrame, opts: FitReturnsOptions = {}): Promise<FittedReturns> {
   const seed = opts.seed ?? 42;
@@ -187,7 +187,7 @@ export async function fitReturnsModel(train: EtaFrame, val: EtaFrame, opts: FitR
   // The starting point (the logistic fit) is a candidate too: epoch 0.
   let best = vaEnc.n > 0 ? meanLoss(model, vaEnc, yVa) : Infinity;
   let bestEpoch = 0;
-  let bestWeights: tf.Tensor[] | undefined = model.getWeights().map((w) => w.clone());
+  let bestWeights = model.getWeights().map((w) => w.clone());
   let ran = 0;
   t = performance.now();
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -207,16 +207,14 @@ export async function fitReturnsModel(train: EtaFrame, val: EtaFrame, opts: FitR
     if (vl < best - 1e-6) {
       best = vl;
       bestEpoch = epoch;
-      tf.dispose(bestWeights ?? []);
+      tf.dispose(bestWeights);
       bestWeights = model.getWeights().map((w) => w.clone());
     } else if (epoch - bestEpoch >= EARLY_STOPPING_PATIENCE) {
       break;
     }
   }
-  if (bestWeights) {
-    model.setWeights(bestWeights);
-    tf.dispose(bestWeights);
-  }
+  model.setWeights(bestWeights);
+  tf.dispose(bestWeights);
   const epochSeconds = (performance.now() - t) / 1000;
   // Without a validation slice (tiny sets) the calibration is the identity.
   const calibration = vaEnc.n > 0 ? fitPlatt(predictLogits(model, vaEnc), yVa) : { method: 'platt' as const, a: 1, b: 0, n: 0 };
