@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actionProbabilities, bestAction, checkPolicySettings, choose, inControlGroup, stableUnit } from '../../src/ml/nba/policy.js';
-import { eligibleMask, isEligible } from '../../src/ml/nba/eligibility.js';
+import { isEligible } from '../../src/ml/nba/eligibility.js';
 import { NBA_ACTION_NAMES } from '../../src/domain/nba.js';
 
 const S = { epsilon: 0.1, controlShare: 0.2 };
@@ -53,8 +53,9 @@ describe('NBA policy (pure)', () => {
 
   it('eligibility follows the documented rules', () => {
     const base = { email_consent: true, promo_consent: true, shipping_paid: 6.99, service_level: 'ground', out_for_delivery: false };
-    expect(eligibleMask(base)).toEqual([true, true, true, true, true]);
-    expect(eligibleMask({ ...base, email_consent: false })).toEqual([true, false, false, false, false]);
+    const mask = (f: typeof base) => NBA_ACTION_NAMES.map((a) => isEligible(a, f));
+    expect(mask(base)).toEqual([true, true, true, true, true]);
+    expect(mask({ ...base, email_consent: false })).toEqual([true, false, false, false, false]);
     expect(isEligible('reschedule_offer', { ...base, service_level: 'overnight' })).toBe(false);
     expect(isEligible('reschedule_offer', { ...base, out_for_delivery: true })).toBe(false);
     expect(isEligible('discount_code', { ...base, promo_consent: false })).toBe(false);

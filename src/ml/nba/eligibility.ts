@@ -3,7 +3,7 @@
  * the same rules in SQL (src/synth/stages.ts builds its SQL from `eligibilitySql`), so logged
  * decisions, the ground truth and the policy agree on what was possible.
  */
-import { NBA_ACTION_NAMES, type NbaAction } from '../../domain/nba.js';
+import type { NbaAction } from '../../domain/nba.js';
 
 /** Service levels whose carriers let the recipient pick another delivery day. */
 export const RESCHEDULE_SERVICE_LEVELS = ['ground', 'express'] as const;
@@ -44,11 +44,6 @@ export function isEligible(action: NbaAction, f: EligibilityFacts): boolean {
     case 'shipping_refund':
       return f.email_consent && f.shipping_paid > 0;
   }
-}
-
-/** Eligibility mask in NBA_ACTION_NAMES order (`none` is always eligible). */
-export function eligibleMask(f: EligibilityFacts): boolean[] {
-  return NBA_ACTION_NAMES.map((a) => isEligible(a, f));
 }
 
 /**
