@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { EtaPredictor } from '../domain/eta.js';
-import type { ModelStore } from '../domain/models.js';
+import type { ModelKind, ModelStore } from '../domain/models.js';
 import type { Route } from '../http/router.js';
 import { createApiKeyStore, type ApiKeyStore } from '../auth/api-keys.js';
 import { createTrainingJobs, type TrainFn, type TrainingJobs } from './training-jobs.js';
@@ -14,17 +14,43 @@ import { createTrackingIndex } from './tracking-index.js';
 import { cachePredictions } from './prediction-cache.js';
 import { createGraphQLServer, type GraphQLServer } from './server.js';
 import type { Resolvers } from './generated/resolvers-types.js';
-import { trainEta, type TrainEtaDeps } from '../ml/eta/train.js';
-import { ShipcastError } from '../errors.js';
+import { trainEta, type TrainEtaDeps, type TrainEtaOptions } from '../ml/eta/train.js';
+import { trainReturns, type TrainReturnsOptions } from '../ml/returns/train.js';
+import { trainNba, type TrainNbaOptions } from '../ml/nba/train.js';
 import type { CoreDeps } from '../core-deps.js';
 import type { ReadOnlyOptions } from './read-only.js';
 
-/** The `train` function for `trainModel`: ETA models train in-process; other kinds have no trainer here. */
-export function modelTrainer(deps: TrainEtaDeps): TrainFn {
+/** Options of each kind's training run behind `trainModel` (tests pass tiny ones; defaults are the trainers'). */
+export interface ModelTrainerOptions {
+  eta?: TrainEtaOptions;
+  returns?: Omit<TrainReturnsOptions, 'activate'>;
+  nba?: Omit<TrainNbaOptions, 'override' | 'noActivate'>;
+}
+
+/**
+ * The `train` function for `trainModel`: every kind trains in-process into `deps.modelsDir`. ETA
+ * and returns models are registered and activated; an NBA policy is registered and activated only
+ * if the off-policy gate passes (never by override over the API), else the outcome says why not.
+ */
+export function modelTrainer(deps: Omit<TrainEtaDeps, 'onEpoch'>, opts: ModelTrainerOptions = {}): TrainFn {
   return async (kind) => {
-    if (kind !== 'eta') throw new ShipcastError('BAD_INPUT', `kind: no trainer for ${kind} models in this server`, { field: 'kind' });
-    const { version } = await trainEta(deps);
-    return { version };
+    switch (kind) {
+      case 'eta': {
+        const trained = await trainEta(deps, opts.eta);
+        trained.model.dispose();
+        return { version: trained.version };
+      }
+      case 'returns': {
+        const trained = await trainReturns(deps, opts.returns);
+        trained.fitted.model.dispose();
+        return { version: trained.version };
+      }
+      case 'nba': {
+        const trained = await trainNba(deps, opts.nba);
+        trained.scorer.model.dispose();
+        return trained.activated ? { version: trained.version } : { version: trained.version, notActivated: trained.gate.reason };
+      }
+    }
   };
 }
 
@@ -32,8 +58,10 @@ export interface GraphQLApiDeps extends CoreDeps {
   /** The app's ETA predictor, read on each use (it may appear after startup); without one, ETA fields answer MODEL_NOT_READY. */
   predictor?: () => EtaPredictor | undefined;
   models: ModelStore;
-  /** Runs one training of a model kind (the ETA capability provides it). */
+  /** Runs one training of a model kind (`modelTrainer`). */
   train: TrainFn;
+  /** The serving objects of the other kinds, reloaded when a training of theirs succeeds (ETA reloads `predictor`). */
+  reload?: Partial<Record<Exclude<ModelKind, 'eta'>, () => Promise<void>>>;
   /** Resolver maps of other capabilities. */
   resolvers?: readonly Resolvers[];
   /** Serve as a read-only API replica (docs/SCALE.md, section 4): reads only, writes refused naming the writer. */
@@ -74,6 +102,7 @@ export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi
     readOnly: deps.readOnly !== undefined,
     onSucceeded: async (kind) => {
       if (kind === 'eta') await predictor()?.reload();
+      else await deps.reload?.[kind]?.();
     },
   });
   const persistedOperations = loadPersistedOperations(persistedOperationsFile(config));

@@ -10,8 +10,11 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { ShipcastError } from '../errors.js';
 import type { TrainingJobRecord, TrainingJobStatusValue } from './records.js';
 
-/** Trains a model of `kind` and registers it; resolves to the new version. */
-export type TrainFn = (kind: ModelKind) => Promise<{ version: string }>;
+/**
+ * Trains a model of `kind` and registers it; resolves to the new version, and `notActivated` (why)
+ * when the version was registered but not activated (an NBA policy the off-policy gate refused).
+ */
+export type TrainFn = (kind: ModelKind) => Promise<{ version: string; notActivated?: string }>;
 
 export interface TrainingJobs {
   /** Queues a run; while one of the same kind is queued or running, returns that one instead. */
@@ -37,7 +40,7 @@ function toRecord(r: JobRow): TrainingJobRecord {
 /**
  * Opens the job runner. Jobs left queued or running by a previous process can never finish, so
  * they are marked failed first. `onSucceeded` runs after a successful training (e.g. to reload the
- * predictor).
+ * predictor); a version registered without activation ends the job FAILED with the version and why.
  */
 export async function createTrainingJobs(deps: {
   warehouse: Warehouse;
@@ -65,7 +68,14 @@ export async function createTrainingJobs(deps: {
   async function runJob(jobId: string, kind: ModelKind): Promise<void> {
     await warehouse.run(`UPDATE model_training_jobs SET status = 'running', started_at = $2 WHERE job_id = $1`, [jobId, new Date()]);
     try {
-      const { version } = await train(kind);
+      const { version, notActivated } = await train(kind);
+      if (notActivated !== undefined) {
+        // SUCCEEDED means "the new version serves"; a registered but inactive one is reported as such, its version kept.
+        const error = `registered ${kind} version ${version} but did not activate it: ${notActivated}`;
+        await warehouse.run(`UPDATE model_training_jobs SET status = 'failed', finished_at = $2, model_version = $3, error = $4 WHERE job_id = $1`, [jobId, new Date(), version, error]);
+        log.warn({ jobId, kind, version, reason: notActivated }, 'training job registered a version without activating it');
+        return;
+      }
       await warehouse.run(`UPDATE model_training_jobs SET status = 'succeeded', finished_at = $2, model_version = $3 WHERE job_id = $1`, [jobId, new Date(), version]);
       log.info({ jobId, kind, version }, 'training job succeeded');
       if (deps.onSucceeded) await deps.onSucceeded(kind, version);
