@@ -33,6 +33,7 @@ import { startSnapshotPublisher } from './warehouse/snapshot.js';
 import { createSwappableWarehouse } from './warehouse/swappable-warehouse.js';
 import { refusingMailer, writerOnlyRoutes } from './replica/writer-only-routes.js';
 import { createReplicaRefresher, replicaMetrics, type RefreshOutcome, type ReplicaRefresher } from './replica/replica-refresh.js';
+import { replicaModelResolvers } from './replica/replica-model-resolvers.js';
 import { linkSecretReadable } from './email/link-tokens.js';
 
 /** Everything a request handler or worker may need, built once per process. */
@@ -161,6 +162,8 @@ export interface ReplicaContext {
   events: DomainEvents;
   metrics: Registry;
   etaPredictor: EtaPredictor;
+  /** The active returns model over the snapshot (`returnRisk`). */
+  returnsPredictor: ReturnsPredictor;
   graphql: GraphQLApi;
   refresher: ReplicaRefresher;
 }
@@ -168,7 +171,7 @@ export interface ReplicaContext {
 export interface ReplicaApp {
   ctx: ReplicaContext;
   handler: FetchHandler;
-  /** Reopens the snapshot and reloads the active model now (SIGHUP). */
+  /** Reopens the snapshot and reloads the active models now (SIGHUP). */
   refresh(): Promise<RefreshOutcome>;
   close(): Promise<void>;
 }
@@ -176,8 +179,9 @@ export interface ReplicaApp {
 /**
  * Builds a stateless API replica (docs/SCALE.md, section 4) over `config.dbPath`, a snapshot the
  * writer publishes, opened read-only so any number of replicas share it: GraphQL queries (ETAs,
- * shipments, models, email previews), reports and the operational routes. Mutations and
- * subscriptions answer READ_ONLY_REPLICA, webhooks and email links 503; no worker starts. Every
+ * shipments, models, email previews, return risks, NBA policy evaluations), reports and the
+ * operational routes. Mutations, subscriptions and `nextBestAction` (it logs each decision)
+ * answer READ_ONLY_REPLICA, webhooks and email links 503; no worker starts. Every
  * cache (API keys, tracking numbers, predictions, the online calibration) is per process.
  */
 export async function createReplicaApp(config: Config, deps: { log: Logger; metrics?: Registry }): Promise<ReplicaApp> {
@@ -194,19 +198,20 @@ export async function createReplicaApp(config: Config, deps: { log: Logger; metr
     const metrics = deps.metrics ?? createMetricsRegistry({ defaultMetrics: config.env !== 'test' });
     const models = createFileModelStore(config.modelsDir);
     const etaPredictor = await createEtaPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
+    const returnsPredictor = await createReturnsPredictor({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend });
     // For its GraphQL reads (previews, messages) only: the worker never starts, and the mailer refuses.
     const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor, mailer: refusingMailer() });
     const graphql = await createGraphQLApi({
       config, log, warehouse, events, metrics, predictor: () => etaPredictor, models, readOnly,
-      resolvers: [emailResolvers({ service: email.service, warehouse })],
+      resolvers: [emailResolvers({ service: email.service, warehouse }), replicaModelResolvers({ returnsPredictor: () => returnsPredictor, modelsDir: config.modelsDir, readOnly })],
       train: async () => {
         throw new ShipcastError('READ_ONLY_REPLICA', 'kind: training runs on the writer; this server is a read-only API replica', { field: 'kind' });
       },
     });
     const refresher = await createReplicaRefresher({
-      warehouse, file: config.dbPath, open, models, predictor: graphql.predictor, log, pollSeconds: config.replication.pollSeconds, onRefreshed: replicaMetrics(metrics),
+      warehouse, file: config.dbPath, open, models, predictor: graphql.predictor, returnsPredictor, log, pollSeconds: config.replication.pollSeconds, onRefreshed: replicaMetrics(metrics),
     });
-    const ctx: ReplicaContext = { config, log, warehouse, events, metrics, etaPredictor, graphql, refresher };
+    const ctx: ReplicaContext = { config, log, warehouse, events, metrics, etaPredictor, returnsPredictor, graphql, refresher };
     const routes: Route[] = [
       ...operationalRoutes(ctx, async () => undefined),
       graphql.route,

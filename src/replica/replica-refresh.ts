@@ -1,13 +1,15 @@
 /**
  * How an API replica follows the writer (docs/SCALE.md, section 4): it reopens its snapshot file
  * when a new one is published (the writer renames a fresh file over it, so the inode changes) and
- * reloads the ETA model when the registry's `active` pointer moves. Both are checked every
- * `pollSeconds`; `refresh()` (SIGHUP) does both at once unconditionally.
+ * reloads the ETA and returns models when the registry's `active` pointer of their kind moves, or
+ * the snapshot changed. All are checked every `pollSeconds`; `refresh()` (SIGHUP) does everything at
+ * once unconditionally.
  */
 import fs from 'node:fs/promises';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EtaPredictor } from '../domain/eta.js';
 import type { ModelStore } from '../domain/models.js';
+import type { ReturnsPredictor } from '../domain/returns.js';
 import type { Logger } from '../log.js';
 import type { SwappableWarehouse } from '../warehouse/swappable-warehouse.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -17,10 +19,12 @@ export interface RefreshOutcome {
   reopened: boolean;
   /** The active ETA version after the refresh. */
   etaVersion?: string;
+  /** The active returns version after the refresh. */
+  returnsVersion?: string;
 }
 
 export interface ReplicaRefresher {
-  /** Reopens the snapshot and reloads the model now (SIGHUP). */
+  /** Reopens the snapshot and reloads the models now (SIGHUP). */
   refresh(): Promise<RefreshOutcome>;
   /** Refreshes only what changed since the last look; undefined when nothing did. */
   check(): Promise<RefreshOutcome | undefined>;
@@ -35,6 +39,8 @@ export interface ReplicaRefreshDeps {
   models: ModelStore;
   /** The predictor the API serves through (its reload also empties the prediction cache). */
   predictor: () => EtaPredictor | undefined;
+  /** The predictor `returnRisk` serves through. */
+  returnsPredictor?: ReturnsPredictor;
   log: Logger;
   pollSeconds: number;
   onRefreshed?: (o: RefreshOutcome & { fileMtimeMs: number }) => void;
@@ -48,7 +54,8 @@ async function fileIdentity(file: string): Promise<{ id: string; mtimeMs: number
 export async function createReplicaRefresher(deps: ReplicaRefreshDeps): Promise<ReplicaRefresher> {
   const { log } = deps;
   let data = await fileIdentity(deps.file);
-  let model = await deps.models.activeVersion('eta');
+  const activeVersions = async () => ({ eta: await deps.models.activeVersion('eta'), returns: await deps.models.activeVersion('returns') });
+  let model = await activeVersions();
   // A snapshot that failed to open is not retried on every poll, only when it changes again.
   let failed: string | undefined;
   let chain: Promise<unknown> = Promise.resolve();
@@ -61,9 +68,11 @@ export async function createReplicaRefresher(deps: ReplicaRefreshDeps): Promise<
 
   async function apply(force: boolean): Promise<RefreshOutcome | undefined> {
     const seen = await fileIdentity(deps.file);
-    const active = await deps.models.activeVersion('eta');
+    const active = await activeVersions();
     const dataChanged = force || (seen.id !== data.id && seen.id !== failed);
-    if (!dataChanged && active === model) return undefined;
+    const etaMoved = active.eta !== model.eta;
+    const returnsMoved = active.returns !== model.returns;
+    if (!dataChanged && !etaMoved && !returnsMoved) return undefined;
     let reopened = false;
     if (dataChanged) {
       try {
@@ -78,9 +87,10 @@ export async function createReplicaRefresher(deps: ReplicaRefreshDeps): Promise<
       }
     }
     // After a reopen too: cached predictions and the online calibration were computed on the old data.
-    await deps.predictor()?.reload();
+    if (dataChanged || etaMoved) await deps.predictor()?.reload();
+    if (dataChanged || returnsMoved) await deps.returnsPredictor?.reload();
     model = active;
-    const outcome = { reopened, etaVersion: deps.predictor()?.activeVersion() };
+    const outcome = { reopened, etaVersion: deps.predictor()?.activeVersion(), returnsVersion: deps.returnsPredictor?.activeVersion() };
     log.info({ ...outcome, file: deps.file }, 'replica refreshed');
     deps.onRefreshed?.({ ...outcome, fileMtimeMs: data.mtimeMs });
     return outcome;
@@ -93,7 +103,7 @@ export async function createReplicaRefresher(deps: ReplicaRefreshDeps): Promise<
     });
   const timer = deps.pollSeconds > 0 ? setInterval(() => void check(), deps.pollSeconds * 1000) : undefined;
   timer?.unref();
-  deps.onRefreshed?.({ reopened: false, etaVersion: deps.predictor()?.activeVersion(), fileMtimeMs: data.mtimeMs });
+  deps.onRefreshed?.({ reopened: false, etaVersion: deps.predictor()?.activeVersion(), returnsVersion: deps.returnsPredictor?.activeVersion(), fileMtimeMs: data.mtimeMs });
 
   return {
     refresh: async () => (await serialized(() => apply(true)))!,

@@ -1,6 +1,7 @@
 /**
  * Stateless API replicas (docs/SCALE.md, section 4) against the real thing: a DuckDB file with a
- * trained ETA model, a snapshot published from the open writer, and two `shipcast serve --replica`
+ * trained ETA model (and a tiny returns model and NBA policy, trained on a generated sample into the
+ * same registry), a snapshot published from the open writer, and two `shipcast serve --replica`
  * processes on 127.0.0.1 sharing that one read-only file and the model registry.
  */
 import fs from 'node:fs';
@@ -12,6 +13,10 @@ import type { Warehouse } from '../../src/warehouse/warehouse.js';
 import { publishSnapshot } from '../../src/warehouse/snapshot.js';
 import { createApiKeyStore } from '../../src/auth/api-keys.js';
 import { trainEta } from '../../src/ml/eta/train.js';
+import { trainReturns } from '../../src/ml/returns/train.js';
+import { createReturnsPredictor } from '../../src/ml/returns/predictor.js';
+import { trainNba } from '../../src/ml/nba/train.js';
+import { generateSample } from '../../src/synth/generate.js';
 import { silentLogger } from '../../src/log.js';
 import { loadEtaFixture, FIXTURE_START } from '../ml/eta-fixture.js';
 import { startReplica, waitUntil, type ReplicaProcess } from './replica-processes.js';
@@ -26,6 +31,8 @@ let writer: Warehouse;
 let snapshot: string;
 let modelsDir: string;
 let firstVersion: string;
+let returnsVersion: string;
+let nbaVersion: { version: string; decisions: number; activated: boolean };
 let keys: { reader: string; admin: string; scientist: string; leadership: string; slow: string };
 let open: string[];
 let replicas: ReplicaProcess[] = [];
@@ -43,6 +50,20 @@ beforeAll(async () => {
   const trained = await trainEta({ warehouse: writer, modelsDir, log }, { seed: 1, epochs: 2, members: 1, batchSize: 256, refit: false });
   trained.model.dispose();
   firstVersion = trained.version;
+  // The returns model and NBA policy learn from a generated sample (the ETA fixture has no returns or
+  // logged decisions); the returns model then scores the fixture's orders like any others.
+  const sample = await openWarehouse(':memory:');
+  try {
+    await generateSample(sample, { seed: 9, shipments: 3000, asOf: new Date(Date.now() - DAY) });
+    const returns = await trainReturns({ warehouse: sample, modelsDir, log }, { seed: 1, epochs: 3 });
+    returns.fitted.model.dispose();
+    returnsVersion = returns.version;
+    const nba = await trainNba({ warehouse: sample, modelsDir, log }, { epochs: 3, bootstrap: 100 });
+    nba.scorer.model.dispose();
+    nbaVersion = { version: nba.version, decisions: nba.evaluation.decisions.n, activated: nba.activated };
+  } finally {
+    await sample.close();
+  }
   const store = createApiKeyStore(writer);
   const key = async (role: string) => (await store.create({ role, ratePerSecond: 10_000 })).key;
   keys = { reader: await key('email-system'), admin: await key('admin'), scientist: await key('data-scientist'), leadership: await key('leadership'), slow: (await store.create({ role: 'email-system', ratePerSecond: 1 })).key };
@@ -182,6 +203,49 @@ describe('two API replicas over one read-only snapshot', () => {
     expect(a.stderr()).not.toMatch(/"level":(50|60)/);
     expect(b.stderr()).not.toMatch(/"level":(50|60)/);
   }, 60_000);
+});
+
+describe('the returns and NBA models on a replica', () => {
+  const RISK = 'query($o: ID!) { returnRisk(orderId: $o) { orderId probability modelVersion windowDays predictedAt delivered topFactors { name contribution } } }';
+
+  it('returnRisk answers what the writer scores in process, on both replicas', async () => {
+    const orders = (await writer.all<{ order_id: string }>('SELECT order_id FROM shipments WHERE delivered_at IS NOT NULL ORDER BY order_id LIMIT 4')).map((r) => r.order_id);
+    expect(orders).toHaveLength(4);
+    const predictor = await createReturnsPredictor({ warehouse: writer, modelsDir, log });
+    const expected = await predictor.predict(orders);
+    expect(expected.size).toBe(orders.length);
+    for (const o of orders) {
+      const e = expected.get(o)!;
+      expect(e.modelVersion).toBe(returnsVersion);
+      expect(e.probability).toBeGreaterThan(0);
+      expect(e.probability).toBeLessThan(1);
+      for (const r of replicas) {
+        const { body } = await r.gql(keys.reader, RISK, { o });
+        expect(body.errors, r.stderr()).toBeUndefined();
+        expect(body.data.returnRisk).toEqual({ ...e, predictedAt: e.predictedAt.toISOString() });
+      }
+    }
+    const unknown = await replicas[0].gql(keys.reader, RISK, { o: 'no-such-order' });
+    expect(unknown.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('nextBestAction is refused with READ_ONLY_REPLICA naming the writer (it logs each decision); nbaPolicyEvaluation answers', async () => {
+    const [a, b] = replicas;
+    const decide = `query($t: ID!) { nextBestAction(trackingNumber: $t) { decisionId action } }`;
+    const refused = await a.gql(keys.reader, decide, { t: open[0] });
+    expect(refused.body.data?.nextBestAction ?? null).toBeNull();
+    expect(refused.body.errors?.[0].extensions).toMatchObject({ code: 'READ_ONLY_REPLICA', writer: WRITER_URL });
+    expect(refused.body.errors?.[0].message).toContain(WRITER_URL);
+    // The permission check comes first.
+    expect((await a.gql(keys.leadership, decide, { t: open[0] })).body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const evaluation = '{ nbaPolicyEvaluation { policyVersion active decisions gatePassed dr { value lower upper } } }';
+    const [ea, eb] = await Promise.all([a.gql(keys.admin, evaluation), b.gql(keys.admin, evaluation)]);
+    expect(ea.body.errors, a.stderr()).toBeUndefined();
+    // Active or not (at this size the gate's verdict depends on the day's sample), it is the one the writer evaluated.
+    expect(ea.body.data.nbaPolicyEvaluation).toMatchObject({ policyVersion: nbaVersion.version, active: nbaVersion.activated, decisions: nbaVersion.decisions, gatePassed: nbaVersion.activated });
+    expect(eb.body.data).toEqual(ea.body.data);
+    expect((await a.gql(keys.reader, evaluation)).body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
 });
 
 describe('the read-only open', () => {
