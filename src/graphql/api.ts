@@ -16,7 +16,8 @@ import { createGraphQLServer, type GraphQLServer } from './server.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 import { trainEta, type TrainEtaDeps, type TrainEtaOptions } from '../ml/eta/train.js';
 import { trainReturns, type TrainReturnsOptions } from '../ml/returns/train.js';
-import { trainNba, type TrainNbaOptions } from '../ml/nba/train.js';
+import { activateNba, trainNba, type TrainNbaOptions } from '../ml/nba/train.js';
+import { ShipcastError } from '../errors.js';
 import type { CoreDeps } from '../core-deps.js';
 import type { ReadOnlyOptions } from './read-only.js';
 
@@ -51,6 +52,20 @@ export function modelTrainer(deps: Omit<TrainEtaDeps, 'onEpoch'>, opts: ModelTra
         return trained.activated ? { version: trained.version } : { version: trained.version, notActivated: trained.gate.reason };
       }
     }
+  };
+}
+
+/**
+ * `activateModel`: makes a version active, then reloads what serves its kind (they cache the
+ * active model) before answering. An NBA policy must pass its off-policy gate (`activateNba`)
+ * unless `override`, which is logged and recorded; other kinds have no gate to override.
+ */
+export function modelActivator(deps: { models: ModelStore; modelsDir: string; log: CoreDeps['log']; reload?: Partial<Record<ModelKind, () => Promise<void>>> }) {
+  return async (kind: ModelKind, version: string, opts: { override: boolean; by?: string }): Promise<void> => {
+    if (kind === 'nba') await activateNba({ modelsDir: deps.modelsDir, log: deps.log }, version, opts);
+    else if (opts.override) throw new ShipcastError('BAD_INPUT', `override: only an NBA policy has an activation gate to override, not a ${kind} model`, { field: 'override' });
+    else await deps.models.activate(kind, version);
+    await deps.reload?.[kind]?.();
   };
 }
 
@@ -105,12 +120,13 @@ export async function createGraphQLApi(deps: GraphQLApiDeps): Promise<GraphQLApi
       else await deps.reload?.[kind]?.();
     },
   });
+  const activate = modelActivator({ models, modelsDir: config.modelsDir, log, reload: { ...deps.reload, eta: async () => predictor()?.reload() } });
   const persistedOperations = loadPersistedOperations(persistedOperationsFile(config));
   if (config.http.persistedOnly && persistedOperations.size === 0) {
     log.warn({ file: persistedOperationsFile(config) }, 'persisted-only mode with no persisted operations: every operation will be refused');
   }
   const server = createGraphQLServer(
-    { services: { warehouse, log, events, predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse), apiKeys }, apiKeys, log },
+    { services: { warehouse, log, events, predictor, models, activate, jobs, trackingIndex: createTrackingIndex(warehouse), apiKeys }, apiKeys, log },
     {
       graphiql: config.env === 'development',
       persistedOnly: config.http.persistedOnly,

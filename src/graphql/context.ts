@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { DomainEvents } from '../domain/events.js';
 import type { EtaPrediction, EtaPredictor } from '../domain/eta.js';
-import type { ModelStore } from '../domain/models.js';
+import type { ModelKind, ModelStore } from '../domain/models.js';
 import type { ApiKeyStore, Principal } from '../auth/api-keys.js';
 import { ShipcastError } from '../errors.js';
 import type { TrainingJobs } from './training-jobs.js';
@@ -19,6 +19,8 @@ export interface GraphQLServices {
   /** The ETA predictor, read on each use; undefined until the app has one (ETA fields then fail with MODEL_NOT_READY). */
   predictor: () => EtaPredictor | undefined;
   models: ModelStore;
+  /** Activates a version and reloads what serves its kind; an NBA policy must pass its gate unless `override`. */
+  activate: (kind: ModelKind, version: string, opts: { override: boolean; by?: string }) => Promise<void>;
   jobs: TrainingJobs;
   trackingIndex: TrackingIndex;
   apiKeys: ApiKeyStore;

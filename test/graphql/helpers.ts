@@ -2,6 +2,8 @@
  * Test fixtures for the GraphQL API: a real in-memory DuckDB with a few shipments, small in-test
  * implementations of the EtaPredictor and ModelStore interfaces, one key per role, and the server.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { DomainEvents } from '../../src/domain/events.js';
 import type { EtaPrediction, EtaPredictor } from '../../src/domain/eta.js';
 import type { ModelInfo, ModelKind, ModelStore } from '../../src/domain/models.js';
@@ -14,6 +16,7 @@ import { ROLES, type Role } from '../../src/auth/roles.js';
 import { createGraphQLServer, type GraphQLServer, type GraphQLServerOptions } from '../../src/graphql/server.js';
 import { createTrainingJobs, type TrainFn, type TrainingJobs } from '../../src/graphql/training-jobs.js';
 import { createTrackingIndex } from '../../src/graphql/tracking-index.js';
+import { modelActivator } from '../../src/graphql/api.js';
 
 export const DAY = 86_400_000;
 
@@ -139,6 +142,9 @@ async function seed(wh: Warehouse, now: number): Promise<Map<string, Omit<EtaPre
   return windows;
 }
 
+/** The fixture's registry is in memory; NBA activation (which reads policy files) finds no versions here. */
+const NO_MODELS_DIR = path.join(os.tmpdir(), 'shipcast-fixture-has-no-model-files');
+
 export async function createFixture(opts: Partial<GraphQLServerOptions> & { train?: TrainFn; warehouse?: Warehouse } = {}): Promise<Fixture> {
   const now = Date.now();
   const warehouse = opts.warehouse ?? (await openWarehouse(':memory:'));
@@ -156,7 +162,7 @@ export async function createFixture(opts: Partial<GraphQLServerOptions> & { trai
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await apiKeys.create({ role, label: `test ${role}`, ratePerSecond: 10_000 })).key;
   const server = createGraphQLServer(
-    { services: { warehouse, log, events, predictor: () => predictor, models, jobs, trackingIndex: createTrackingIndex(warehouse), apiKeys }, apiKeys, log },
+    { services: { warehouse, log, events, predictor: () => predictor, models, activate: modelActivator({ models, modelsDir: NO_MODELS_DIR, log, reload: { eta: () => predictor.reload() } }), jobs, trackingIndex: createTrackingIndex(warehouse), apiKeys }, apiKeys, log },
     { graphiql: false, persistedOnly: false, ...opts },
   );
   const gql: Fixture['gql'] = async (query, variables, o = {}) => {

@@ -126,6 +126,25 @@ describe('trainModel for the returns and NBA kinds', () => {
     expect(decision.errors?.map((e) => e.extensions.code)).toEqual(['MODEL_NOT_READY']);
   }, 60_000);
 
+  it('activateModel(kind: NBA) goes through the gate: CONFLICT with the reason, then override activates, reloads and is recorded', async () => {
+    const versions = await createFileModelStore(path.join(dir, 'models')).list('nba');
+    const version = versions[0]!.version;
+    const refused = await gql(srv.url, `mutation { activateModel(kind: NBA, version: "${version}") { version active } }`);
+    expect(refused.errors?.map((e) => e.extensions.code)).toEqual(['CONFLICT']);
+    expect(refused.errors![0].message).toContain('refused: DR lower bound');
+    expect(nba.activeVersion()).toBeUndefined();
+    const notNba = await gql(srv.url, `mutation { activateModel(kind: RETURNS, version: "${returnsPredictor.activeVersion()}", override: true) { version } }`);
+    expect(notNba.errors?.map((e) => e.extensions.code)).toEqual(['BAD_INPUT']);
+    const forced = await gql(srv.url, `mutation { activateModel(kind: NBA, version: "${version}", override: true) { version active } }`);
+    expect(forced.errors).toBeUndefined();
+    expect(forced.data.activateModel).toEqual({ version, active: true });
+    // Reloaded before the answer, and the override is kept with the version, naming the key that asked.
+    expect(nba.activeVersion()).toBe(version);
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'models', 'nba', version, 'meta.json'), 'utf8'));
+    expect(meta.activation).toMatchObject({ overridden: true, by: expect.any(String) });
+    expect(meta.activation.reason).toContain('overridden: activated although DR lower bound');
+  }, 60_000);
+
   it('a job reloads the serving object of its own kind only, and only when it activated the version', async () => {
     const reloads: string[] = [];
     const outcomes: Record<string, Awaited<ReturnType<TrainFn>>> = {

@@ -402,6 +402,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Queues a training run and returns at once; follow it with trainingJob(id). */
   trainModel: TrainingJob;
+  /** Makes a version the active one. An NBA policy goes through its off-policy gate (CONFLICT with the reason when refused); `override` activates it anyway, logged and recorded in its meta.json. Other kinds have no gate, so `override` is BAD_INPUT for them. */
   activateModel: ModelInfo;
   /** Creates a key without stopping the service (the CLI needs the database file to itself). */
   createApiKey: CreatedApiKey;
@@ -423,6 +424,7 @@ export type MutationTrainModelArgs = {
 export type MutationActivateModelArgs = {
   kind: ModelKind;
   version: Scalars['String']['input'];
+  override?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -1012,7 +1014,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   trainModel?: Resolver<ResolversTypes['TrainingJob'], ParentType, ContextType, RequireFields<MutationTrainModelArgs, 'kind'>>;
-  activateModel?: Resolver<ResolversTypes['ModelInfo'], ParentType, ContextType, RequireFields<MutationActivateModelArgs, 'kind' | 'version'>>;
+  activateModel?: Resolver<ResolversTypes['ModelInfo'], ParentType, ContextType, RequireFields<MutationActivateModelArgs, 'kind' | 'version' | 'override'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'role'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   sendTransactionalEmail?: Resolver<ResolversTypes['EmailMessage'], ParentType, ContextType, RequireFields<MutationSendTransactionalEmailArgs, 'trackingNumber' | 'kind' | 'resend'>>;

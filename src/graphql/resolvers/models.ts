@@ -14,11 +14,9 @@ export const modelResolvers: Resolvers = {
   },
   Mutation: {
     trainModel: (_p, { kind }, ctx) => ctx.services.jobs.submit(toDomainKind(kind), ctx.principal?.keyId),
-    activateModel: async (_p, { kind, version }, ctx) => {
+    activateModel: async (_p, { kind, version, override }, ctx) => {
       const k = toDomainKind(kind);
-      await ctx.services.models.activate(k, version);
-      // The serving path caches the active model; point it at the new one before answering.
-      if (k === 'eta') await ctx.services.predictor()?.reload();
+      await ctx.services.activate(k, version, { override: override ?? false, by: ctx.principal?.keyId });
       const info = await ctx.services.models.get(k, version);
       if (!info) throw new ShipcastError('NOT_FOUND', `version: no ${k} model ${version}`, { field: 'version' });
       return info;

@@ -20,7 +20,7 @@ export function nbaResolvers(deps: { service: () => NextBestActionService | unde
         const service = deps.service();
         // Picks up a policy trained or activated since startup (one small file read).
         await service?.reload();
-        if (!service?.activeVersion()) throw new ShipcastError('MODEL_NOT_READY', 'no next-best-action policy is active yet; train one with `shipcast train nba`');
+        if (!service?.activeVersion()) throw new ShipcastError('MODEL_NOT_READY', 'no next-best-action policy is active: a trained policy goes live only when its off-policy gate passes (`shipcast train nba`), or by `shipcast activate nba <version> --override`');
         const d = await service.decide({ trackingNumber: args.trackingNumber, at: ctx.now });
         if (!d) return null;
         return {

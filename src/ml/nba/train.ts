@@ -141,8 +141,8 @@ export async function trainNba(deps: TrainNbaDeps, opts: TrainNbaOptions = {}): 
   return { version, evaluation, gate, activated: activate, metrics, scorer };
 }
 
-function overrideRecord(reason: string) {
-  return { overridden: true, reason, at: new Date().toISOString() };
+function overrideRecord(reason: string, by?: string) {
+  return { overridden: true, reason, at: new Date().toISOString(), ...(by ? { by } : {}) };
 }
 
 /** The evaluation stored with a version; NOT_FOUND when the version does not exist. */
@@ -177,9 +177,10 @@ export async function evaluateNbaVersion(deps: Omit<TrainNbaDeps, 'onEpoch'>, op
 
 /**
  * Activates a registered version if its stored evaluation passes the gate; with `override`
- * anyway, logged as a warning and recorded in its meta.json. Throws CONFLICT when refused.
+ * anyway, logged as a warning and recorded in its meta.json (with `by`, who asked: an API key id).
+ * Throws CONFLICT when refused.
  */
-export async function activateNba(deps: { modelsDir: string; log: Logger }, version: string, opts: { override?: boolean } = {}): Promise<{ reason: string; overridden: boolean }> {
+export async function activateNba(deps: { modelsDir: string; log: Logger }, version: string, opts: { override?: boolean; by?: string } = {}): Promise<{ reason: string; overridden: boolean }> {
   const store = createFileModelStore(deps.modelsDir);
   const evaluation = await readEvaluation(deps.modelsDir, version);
   const gate = activationDecision(evaluation.report, { override: opts.override });
@@ -187,8 +188,8 @@ export async function activateNba(deps: { modelsDir: string; log: Logger }, vers
   if (gate.overridden) {
     const file = path.join(store.versionDir('nba', version), 'meta.json');
     const meta = JSON.parse(await fs.readFile(file, 'utf8')) as ModelMeta;
-    await fs.writeFile(file, JSON.stringify({ ...meta, activation: overrideRecord(gate.reason) }, null, 2));
-    deps.log.warn({ version, reason: gate.reason }, 'NBA policy activated by override although the off-policy gate refused it');
+    await fs.writeFile(file, JSON.stringify({ ...meta, activation: overrideRecord(gate.reason, opts.by) }, null, 2));
+    deps.log.warn({ version, reason: gate.reason, by: opts.by }, 'NBA policy activated by override although the off-policy gate refused it');
   }
   await store.activate('nba', version);
   return { reason: gate.reason, overridden: gate.overridden };
