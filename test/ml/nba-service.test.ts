@@ -12,7 +12,7 @@ import { fitNbaModel } from '../../src/ml/nba/fit.js';
 import { writeNbaBundle } from '../../src/ml/nba/bundle.js';
 import { createFileModelStore } from '../../src/ml/registry/file-model-store.js';
 import { DEFAULT_NBA_REWARD, realizedReward } from '../../src/ml/nba/reward.js';
-import { createNbaService } from '../../src/ml/nba/service.js';
+import { createNbaService, DECISION_REUSE_HOURS } from '../../src/ml/nba/service.js';
 import { fillOutcomes } from '../../src/ml/nba/outcomes.js';
 import { isEligible } from '../../src/ml/nba/eligibility.js';
 import { lateProbability } from '../../src/ml/nba/risk.js';
@@ -92,6 +92,20 @@ describe('NBA service on a real DuckDB', () => {
       expect(ctx.risk_score).toBeGreaterThan(0.5);
     }
     expect(controls).toBeLessThan(open.length);
+  });
+
+  it('asking again within the reuse window returns the logged decision, not a new draw; after it a new decision is logged', async () => {
+    const s = (await wh.one<{ tracking_number: string; shipment_id: string }>(
+      'SELECT tracking_number, shipment_id FROM shipments WHERE delivered_at IS NULL AND shipped_at IS NOT NULL ORDER BY shipment_id DESC LIMIT 1'))!;
+    const count = async () => (await wh.one<{ n: number }>('SELECT count(*) AS n FROM nba_decisions WHERE shipment_id = $1', [s.shipment_id]))!.n;
+    const at = new Date(NBA_AS_OF.getTime() - 2 * DAY);
+    const first = (await service.decide({ trackingNumber: s.tracking_number, at }))!;
+    const again = (await service.decide({ shipmentId: s.shipment_id, at: new Date(at.getTime() + (DECISION_REUSE_HOURS - 1) * 3_600_000) }))!;
+    expect(again).toEqual(first);
+    expect(await count()).toBe(1);
+    const later = (await service.decide({ trackingNumber: s.tracking_number, at: new Date(at.getTime() + (DECISION_REUSE_HOURS + 1) * 3_600_000) }))!;
+    expect(later.decisionId).not.toBe(first.decisionId);
+    expect(await count()).toBe(2);
   });
 
   it('returns nothing for delivered and unknown shipments, and names a missing input', async () => {

@@ -3,6 +3,12 @@
  * time, scores the eligible actions, chooses (exploration and control group included) and logs
  * the decision in `nba_decisions`. The risk score is the ETA window's probability of missing the
  * promise, so the service needs the ETA predictor.
+ *
+ * A shipment gets one decision per policy version and `DECISION_REUSE_HOURS`: asking again within
+ * that time returns the logged decision instead of drawing a new one. Otherwise a caller that asks
+ * twice (an email system polling the API) would log two decisions for one thing done, and could
+ * keep asking until exploration gave the action it wanted, which would make the logged
+ * propensities wrong for off-policy evaluation.
  */
 import crypto from 'node:crypto';
 import { NBA_ACTION_NAMES, type NbaDecision, type NextBestActionService } from '../../domain/nba.js';
@@ -14,7 +20,7 @@ import { createFileModelStore } from '../registry/file-model-store.js';
 import { initTf, type TfBackendChoice } from '../backend.js';
 import { loadNbaBundle, type NbaBundle } from './bundle.js';
 import { laneZones, shipmentFacts, type ShipmentFacts } from './context-sql.js';
-import type { NbaContext } from './data.js';
+import { parseContext, type NbaContext } from './data.js';
 import { lateProbability } from './risk.js';
 import { actionValues, topFactors } from './score.js';
 import { choose, stableUnit } from './policy.js';
@@ -46,6 +52,28 @@ export function decisionContext(f: ShipmentFacts, risk: number, at: Date, zoneFa
 }
 
 const ZONES_REFRESH_MS = 3_600_000;
+
+/** How long a logged decision answers for its shipment (same policy version) before a new one is drawn. */
+export const DECISION_REUSE_HOURS = 24;
+
+interface LoggedRow {
+  decision_id: string;
+  decided_at: Date;
+  context: string;
+  action: string;
+  propensity: number;
+  control: boolean;
+}
+
+/** Expected values of the eligible actions, the chosen one's, and its top factors. */
+function explain(b: NbaBundle, context: NbaContext, action: NbaDecision['action'], values = actionValues(b, [context])[0]) {
+  const k = NBA_ACTION_NAMES.indexOf(action);
+  return {
+    expectedValue: values[k]!,
+    values: Object.fromEntries(NBA_ACTION_NAMES.flatMap((a, j) => (values[j] === undefined ? [] : [[a, values[j]!]]))),
+    factors: topFactors(b, context, k),
+  };
+}
 
 export async function createNbaService(deps: NbaServiceDeps): Promise<NextBestActionService> {
   const store = createFileModelStore(deps.modelsDir);
@@ -95,13 +123,32 @@ export async function createNbaService(deps: NbaServiceDeps): Promise<NextBestAc
       // Nothing to decide for an unknown or already delivered shipment.
       if (!facts || (facts.deliveredAt && facts.deliveredAt <= at)) return undefined;
       if (!facts.promisedAt) throw new ValidationError('promised_at', `shipment ${facts.shipmentId} has no promised delivery date to be late against`);
+      const logged = await deps.warehouse.one<LoggedRow>(
+        `SELECT decision_id, decided_at, context::VARCHAR AS context, action, propensity, control FROM nba_decisions
+         WHERE shipment_id = $1 AND policy_version = $2 AND decided_at <= $3::TIMESTAMPTZ AND decided_at > $3::TIMESTAMPTZ - to_hours($4::INTEGER)
+         ORDER BY decided_at DESC LIMIT 1`,
+        [facts.shipmentId, b.version, at.toISOString(), DECISION_REUSE_HOURS],
+      );
+      if (logged) {
+        // The values and factors are a pure function of the logged context and the policy, so they are recomputed, not stored.
+        const action = logged.action as NbaDecision['action'];
+        return {
+          decisionId: logged.decision_id,
+          shipmentId: facts.shipmentId,
+          action,
+          propensity: logged.propensity,
+          policyVersion: b.version,
+          control: logged.control,
+          ...explain(b, parseContext(JSON.parse(logged.context)), action),
+          decidedAt: new Date(logged.decided_at),
+        };
+      }
       const eta = (await deps.predictor().predict([facts.shipmentId], at)).get(facts.shipmentId);
       if (!eta) throw new ShipcastError('MODEL_NOT_READY', `no ETA window for shipment ${facts.shipmentId}: the risk score needs one`);
       const zoneMean = b.spec.numeric.find((n) => n.name === 'zone')?.mean ?? 0;
       const context = decisionContext(facts, lateProbability(eta, facts.promisedAt), at, zoneMean);
       const values = actionValues(b, [context])[0];
       const choice = choose(values, b.policy, { shipmentId: facts.shipmentId, u: stableUnit(`nba-explore:${facts.shipmentId}:${at.toISOString()}`) });
-      const k = NBA_ACTION_NAMES.indexOf(choice.action);
       const decision: NbaDecision = {
         decisionId: `nba_${crypto.randomUUID()}`,
         shipmentId: facts.shipmentId,
@@ -109,9 +156,7 @@ export async function createNbaService(deps: NbaServiceDeps): Promise<NextBestAc
         propensity: choice.propensity,
         policyVersion: b.version,
         control: choice.control,
-        expectedValue: values[k]!,
-        values: Object.fromEntries(NBA_ACTION_NAMES.flatMap((a, j) => (values[j] === undefined ? [] : [[a, values[j]!]]))),
-        factors: topFactors(b, context, k),
+        ...explain(b, context, choice.action, values),
         decidedAt: at,
       };
       await deps.warehouse.run(
