@@ -10,27 +10,14 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { runCli } from '../src/cli/program.js';
-import { captureRuntime } from '../src/cli/runtime.js';
 import { generateSample } from '../src/synth/generate.js';
 import { openWarehouse } from '../src/warehouse/duckdb-warehouse.js';
+import { alternatingRounds, graphqlCannon, medianOf, postGraphql, roundSettings, startServer } from './support/http-load.js';
+import { createAdminKey, inProcessCli, reopenRecentDeliveries } from './support/warehouse-fixture.js';
 
-/** The part of autocannon's API used here (the package ships no types). */
-interface CannonResult {
-  requests: { average: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (opts: { url: string; method: string; connections: number; duration: number; body: string; headers: Record<string, string> }) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHIPMENTS = 10_000;
 const OPEN = 1_000;
 const CONNECTIONS = 20;
@@ -42,40 +29,16 @@ async function prepare(dir: string, env: Record<string, string>): Promise<{ db: 
   try {
     await generateSample(wh, { seed: 42, shipments: SHIPMENTS });
     // As in the graphql bench: the sample is mostly history, the bench needs a fleet in flight.
-    const reopen = `SELECT tracking_number FROM shipments WHERE delivered_at IS NOT NULL ORDER BY shipped_at DESC LIMIT ${OPEN}`;
-    await wh.run(`DELETE FROM tracking_events WHERE status = 'delivered' AND tracking_number IN (${reopen})`);
-    await wh.run(`UPDATE shipments SET delivered_at = NULL, status = 'in_transit' WHERE tracking_number IN (${reopen})`);
-    open = (await wh.all<{ tracking_number: string }>(`SELECT tracking_number FROM shipments WHERE delivered_at IS NULL ORDER BY tracking_number LIMIT ${OPEN}`)).map((r) => r.tracking_number);
+    open = await reopenRecentDeliveries(wh, OPEN);
   } finally {
     await wh.close();
   }
-  const cli = async (args: string[]) => {
-    const rt = captureRuntime(env);
-    if ((await runCli(args, rt)) !== 0) throw new Error(`shipcast ${args.join(' ')}: ${rt.stderr.join('\n')}`);
-    return rt.stdout;
-  };
+  const cli = inProcessCli(env);
   await cli(['train', 'eta', '--db', db, '--epochs', '3']);
-  const key = (await cli(['keys', 'create', '--role', 'admin', '--rate', '1000000', '--label', 'bench', '--db', db])).at(-1)!;
+  const key = await createAdminKey(cli, db);
   const snapshot = path.join(dir, 'published', 'shipcast.duckdb');
   await cli(['snapshot', '--db', db, '--out', snapshot]);
   return { db, snapshot, key, open };
-}
-
-function startServer(db: string, env: Record<string, string>, replica: boolean): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', ...(replica ? ['--replica'] : []), '--db', db, '--port', '0'], {
-    cwd: root,
-    env: { ...process.env, ...env, SHIPCAST_ENV: 'production', SHIPCAST_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`shipcast serve${replica ? ' --replica' : ''} exited with ${code}`)));
-  });
 }
 
 function freePort(): Promise<number> {
@@ -138,37 +101,16 @@ ${ports.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
   throw new Error(`nginx did not start: ${fs.readFileSync(path.join(prefix, 'error.log'), 'utf8')}`);
 }
 
-async function cannon(url: string, key: string, body: string, seconds: number) {
-  const r = await autocannon({
-    url, method: 'POST', connections: CONNECTIONS, duration: seconds, body,
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${key}` },
-  });
-  return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
-}
-
-type CannonFigures = Awaited<ReturnType<typeof cannon>>;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-
-function medianOf(runs: CannonFigures[]) {
-  return {
-    reqPerSec: median(runs.map((r) => r.reqPerSec)), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)),
-    non2xx: runs.reduce((n, r) => n + r.non2xx, 0), errors: runs.reduce((n, r) => n + r.errors, 0),
-    rounds: runs.map((r) => r.reqPerSec),
-  };
-}
-
 export default async function bench(): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-replicas-bench-'));
   const env = { SHIPCAST_MODELS_DIR: path.join(dir, 'models'), SHIPCAST_DATA_DIR: path.join(dir, 'data'), SHIPCAST_LOG_LEVEL: 'warn', SHIPCAST_LINK_SECRET: 'bench-link-secret' };
   const children: ChildProcess[] = [];
   try {
     const { db, snapshot, key, open } = await prepare(dir, env);
-    const [writer, ...replicas] = await Promise.all([startServer(db, env, false), startServer(snapshot, env, true), startServer(snapshot, env, true)]);
+    const [writer, ...replicas] = await Promise.all([startServer(db, { env }), startServer(snapshot, { env, replica: true }), startServer(snapshot, { env, replica: true })]);
     children.push(writer.child, ...replicas.map((r) => r.child));
-    const direct = `http://127.0.0.1:${replicas[0].port}/graphql`;
-    const post = async (url: string, payload: string) =>
-      (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: payload })).json()) as { data?: Record<string, any> };
+    const direct = replicas[0].url;
+    const post = (url: string, payload: string) => postGraphql<{ data?: Record<string, any> }>(url, key, payload);
     // A shipment whose window lies ahead: an overdue one's window starts "now", so two answers a few ms apart differ.
     const all = await post(direct, JSON.stringify({ query: 'query($t: [String!]!) { predictedEtas(trackingNumbers: $t) { trackingNumber p10 } }', variables: { t: open } }));
     const ahead = (all.data?.predictedEtas as Array<{ trackingNumber: string; p10: string } | null>).find((e) => e && Date.parse(e.p10) > Date.now() + 86_400_000);
@@ -178,10 +120,10 @@ export default async function bench(): Promise<Record<string, unknown>> {
       variables: { t: ahead.trackingNumber },
     });
     // Both replicas must give the same answer before their speed means anything.
-    const answers = await Promise.all([writer, ...replicas].map(async (r) => JSON.stringify((await post(`http://127.0.0.1:${r.port}/graphql`, body)).data?.predictedEta ?? null)));
+    const answers = await Promise.all([writer, ...replicas].map(async (r) => JSON.stringify((await post(r.url, body)).data?.predictedEta ?? null)));
     if (answers[0] === 'null' || answers.some((a) => a !== answers[0])) throw new Error(`writer and replicas disagree or predict nothing: ${answers.join(' vs ')}`);
 
-    const targets: Record<string, string> = { writerDirect: `http://127.0.0.1:${writer.port}/graphql`, oneReplicaDirect: direct };
+    const targets: Record<string, string> = { writerDirect: writer.url, oneReplicaDirect: direct };
     const nginx = hasNginx();
     if (nginx) {
       const one = await startNginx(dir, [replicas[0].port]);
@@ -190,13 +132,9 @@ export default async function bench(): Promise<Record<string, unknown>> {
       targets.oneReplicaBehindNginx = one.url;
       targets.twoReplicasBehindNginx = two.url;
     }
-    const seconds = Number(process.env.BENCH_SECONDS ?? 4);
-    const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-    // Warm-up: JIT, both replicas' prediction caches and nginx's upstream connections.
-    for (const url of Object.values(targets)) await cannon(url, key, body, 2);
-    const runs: Record<string, CannonFigures[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
-    // Alternating short rounds, medians reported: the machine is shared, and load drifts.
-    for (let i = 0; i < rounds; i++) for (const [name, url] of Object.entries(targets)) runs[name].push(await cannon(url, key, body, seconds));
+    const { seconds, rounds } = roundSettings();
+    // Warm-up also fills both replicas' prediction caches and nginx's upstream connections.
+    const runs = await alternatingRounds(graphqlCannon(key, CONNECTIONS), Object.fromEntries(Object.entries(targets).map(([k, url]) => [k, { url, body }])), { seconds, rounds });
     const figures = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, medianOf(v)]));
     const ratio = (a: string, b: string) => (figures[a] && figures[b] ? Number((figures[a].reqPerSec / figures[b].reqPerSec).toFixed(3)) : undefined);
     return {
