@@ -4,38 +4,16 @@
  * number of concurrent keep-alive connections, then a count in DuckDB of every acknowledged event.
  * Reports events/s and requests/s separately, for batched and single-event requests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { signStandardWebhook } from '../src/ingest/signatures.js';
 import { openWarehouse } from '../src/warehouse/duckdb-warehouse.js';
+import { percentile, startServer } from './support/http-load.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = `whsec_${crypto.randomBytes(24).toString('base64')}`;
-
-function startServer(db: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), '--import', 'tsx', 'src/main.ts', 'serve', '--db', db, '--port', '0'], {
-    cwd: root,
-    // An empty models dir: this measures ingestion alone, without in-flight re-prediction.
-    env: { ...process.env, SHIPCAST_ENV: 'production', SHIPCAST_LOG_LEVEL: 'warn', SHIPCAST_WEBHOOK_SECRET: SECRET, SHIPCAST_MODELS_DIR: path.join(path.dirname(db), 'models') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${err}`)));
-  });
-}
 
 interface Signed {
   body: string;
@@ -79,8 +57,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 export async function scenario(opts: { eventsPerRequest: number; concurrency: number; seconds: number }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-bench-ingest-'));
   const db = path.join(dir, 'bench.duckdb');
@@ -91,7 +67,12 @@ export async function scenario(opts: { eventsPerRequest: number; concurrency: nu
   await seed.run(`INSERT INTO shipments (shipment_id, order_id, tracking_number, carrier, service_level, status, status_at)
                   SELECT 'bs' || i, 'bo' || i, 'BN-' || i, 'ups', 'ground', 'in_transit', TIMESTAMPTZ '2025-12-31 00:00:00+00' FROM range(5000) t(i)`);
   await seed.close();
-  const { child, port } = await startServer(db);
+  const { child, port } = await startServer(db, {
+    // An empty models dir: this measures ingestion alone, without in-flight re-prediction.
+    env: { SHIPCAST_WEBHOOK_SECRET: SECRET, SHIPCAST_MODELS_DIR: path.join(dir, 'models') },
+    nodeArgs: process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [],
+    stderr: 'capture',
+  });
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   // Pre-sign enough distinct requests for a generous upper bound of throughput.
   const pool = Array.from({ length: Math.ceil((30_000 * opts.seconds) / opts.eventsPerRequest) }, (_, i) => signedBatch(opts.eventsPerRequest, i));
@@ -142,7 +123,7 @@ export async function scenario(opts: { eventsPerRequest: number; concurrency: nu
     non2xx: failures,
     eventsPerSecond: Math.round(acked.length / elapsed),
     requestsPerSecond: Math.round(latencies.length / elapsed),
-    latencyMs: { p50: Number(pct(latencies, 50).toFixed(2)), p99: Number(pct(latencies, 99).toFixed(2)), max: Number(latencies.at(-1)!.toFixed(2)) },
+    latencyMs: { p50: Number(percentile(latencies, 50, 'above').toFixed(2)), p99: Number(percentile(latencies, 99, 'above').toFixed(2)), max: Number(latencies.at(-1)!.toFixed(2)) },
     // Machine-independent capacity: what one fully available core would sustain.
     serverCpuSeconds: Number(serverCpu.toFixed(2)),
     eventsPerServerCpuSecond: Math.round(acked.length / serverCpu),
