@@ -10,39 +10,20 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generateSample } from '../src/synth/generate.js';
-import { openWarehouse } from '../src/warehouse/duckdb-warehouse.js';
 import { alternatingRounds, type CannonFigures, graphqlCannon, medianOf, percentile, postGraphql, roundSettings, startServer } from './support/http-load.js';
-import { createAdminKey, inProcessCli, reopenRecentDeliveries } from './support/warehouse-fixture.js';
+import { prepareFleetWarehouse } from './support/warehouse-fixture.js';
 
 const SHIPMENTS = 10_000;
 const OPEN = 1_000;
 const CONNECTIONS = 10;
-
-async function prepare(dir: string, env: Record<string, string>): Promise<{ db: string; key: string; open: string[]; trainSeconds: number }> {
-  const db = path.join(dir, 'bench.duckdb');
-  const wh = await openWarehouse(db);
-  let open: string[];
-  try {
-    await generateSample(wh, { seed: 42, shipments: SHIPMENTS });
-    open = await reopenRecentDeliveries(wh, OPEN);
-  } finally {
-    await wh.close();
-  }
-  const cli = inProcessCli(env);
-  const t0 = performance.now();
-  await cli(['train', 'eta', '--db', db, '--epochs', '3']);
-  const trainSeconds = (performance.now() - t0) / 1000;
-  const key = await createAdminKey(cli, db);
-  return { db, key, open, trainSeconds };
-}
 
 export default async function bench(): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipcast-gql-bench-'));
   const env = { SHIPCAST_MODELS_DIR: path.join(dir, 'models'), SHIPCAST_DATA_DIR: path.join(dir, 'data'), SHIPCAST_LOG_LEVEL: 'warn' };
   let server: ChildProcess | undefined;
   try {
-    const { db, key, open, trainSeconds } = await prepare(dir, env);
+    const db = path.join(dir, 'bench.duckdb');
+    const { key, open, trainSeconds } = await prepareFleetWarehouse(db, env, { shipments: SHIPMENTS, open: OPEN });
     const started = await startServer(db, { env });
     server = started.child;
     const url = started.url;

@@ -13,10 +13,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { generateSample } from '../src/synth/generate.js';
-import { openWarehouse } from '../src/warehouse/duckdb-warehouse.js';
 import { alternatingRounds, graphqlCannon, medianOf, postGraphql, roundSettings, startServer } from './support/http-load.js';
-import { createAdminKey, inProcessCli, reopenRecentDeliveries } from './support/warehouse-fixture.js';
+import { prepareFleetWarehouse } from './support/warehouse-fixture.js';
 
 const SHIPMENTS = 10_000;
 const OPEN = 1_000;
@@ -24,18 +22,7 @@ const CONNECTIONS = 20;
 
 async function prepare(dir: string, env: Record<string, string>): Promise<{ db: string; snapshot: string; key: string; open: string[] }> {
   const db = path.join(dir, 'writer.duckdb');
-  const wh = await openWarehouse(db);
-  let open: string[];
-  try {
-    await generateSample(wh, { seed: 42, shipments: SHIPMENTS });
-    // As in the graphql bench: the sample is mostly history, the bench needs a fleet in flight.
-    open = await reopenRecentDeliveries(wh, OPEN);
-  } finally {
-    await wh.close();
-  }
-  const cli = inProcessCli(env);
-  await cli(['train', 'eta', '--db', db, '--epochs', '3']);
-  const key = await createAdminKey(cli, db);
+  const { cli, key, open } = await prepareFleetWarehouse(db, env, { shipments: SHIPMENTS, open: OPEN });
   const snapshot = path.join(dir, 'published', 'shipcast.duckdb');
   await cli(['snapshot', '--db', db, '--out', snapshot]);
   return { db, snapshot, key, open };
