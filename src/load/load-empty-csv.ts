@@ -14,8 +14,11 @@ export function isPlainCsv(file: string): boolean {
 
 /** What `loadCsvIntoEmptyTable` needs beyond a relation load's options: the file and its line count. */
 export interface EmptyCsvLoadOptions extends Omit<LoadRelationOptions, 'source'> {
-  /** Physical lines of the file, header included (see `digestFile`). */
-  lines: number;
+  /**
+   * Physical lines of the file, header included (see `digestFile`); may still be counting, since
+   * the count is only needed after the insert.
+   */
+  lines: number | PromiseLike<number>;
 }
 
 /**
@@ -58,7 +61,7 @@ export async function loadCsvIntoEmptyTable(
     }
     const unparsed = await rejectUnparsedLines(tx, o.entity, o.file, rejects);
     let rejected = 0;
-    if (inserted + unparsed !== o.lines - 1) rejected = await rejectInvalidRecords(tx, o, columns, fileCols);
+    if (inserted + unparsed !== (await o.lines) - 1) rejected = await rejectInvalidRecords(tx, o, columns, fileCols);
     return {
       read: inserted + unparsed + rejected, loaded: inserted, inserted, updated: 0, rejected: unparsed + rejected,
       rejectsByReason: await rejectsByReason(tx, o), ignoredColumns: ignored,

@@ -85,6 +85,13 @@ export async function readTaxonomy(db: SqlRunner): Promise<string[]> {
   return (await db.all<{ status: string }>('SELECT status FROM tracking_statuses ORDER BY progress_rank, status')).map((r) => r.status);
 }
 
+/** Thrown inside a load's transaction, to roll it back, when the file's hash shows it was loaded before. */
+class AlreadyLoaded extends Error {
+  constructor(readonly sha256: string) {
+    super('these exact bytes were loaded before');
+  }
+}
+
 /**
  * Loads CSV, Parquet or JSON/NDJSON file(s) into a canonical table. Every row is cast and checked
  * in SQL (types, required fields, enums including the tracking status taxonomy, ranges, parseable
@@ -104,16 +111,26 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
     opts.onProgress?.({ entity, file, fileIndex, fileCount: files.length, phase, percent, read: summary.read, loaded: summary.loaded, rejected: summary.rejected });
 
   for (const [i, file] of files.entries()) {
-    report(file, i, 'hashing', 0);
-    const size = fs.statSync(file).size;
-    const { sha256, lines } = await digestFile(file, size > 0 ? (bytes) => report(file, i, 'hashing', (100 * bytes) / size) : undefined);
-    const known = await wh.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
     // Into an empty table, building its indexes once afterwards beats maintaining them row by row.
     const empty = !(await wh.one(`SELECT 1 FROM ${sqlIdent(entity)} LIMIT 1`));
-    // A plain CSV into an empty table is read straight into it (see loadCsvIntoEmptyTable); any
-    // other new file is read before its transaction (see stageFile), and the temp tables it makes
-    // are dropped after it, whatever happens.
-    const direct = !known && empty && isPlainCsv(file);
+    report(file, i, 'hashing', 0);
+    const size = fs.statSync(file).size;
+    const digesting = digestFile(file, size > 0 ? (bytes) => report(file, i, 'hashing', (100 * bytes) / size) : undefined);
+    // A plain CSV into an empty table is read straight into it (see loadCsvIntoEmptyTable) while
+    // the file is hashed: the hash only decides whether these bytes were loaded before, which is
+    // checked before COMMIT (a repeat rolls back: rare into an empty table), and the line count is
+    // only needed after the insert, so the file's extra read no longer comes before the load. Any
+    // other file is hashed first, so that a repeat is skipped before it is read.
+    const direct = empty && isPlainCsv(file);
+    const lines = digesting.then((d) => d.lines);
+    // Handled here so that a failed read, awaited below or not, never leaves an unhandled rejection.
+    digesting.catch(() => undefined);
+    lines.catch(() => undefined);
+    const digest = direct ? undefined : await digesting;
+    const known = digest && (await wh.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, digest.sha256]));
+    const skipped = (sha256: string): FileLoadResult => ({
+      file, sha256, read: 0, loaded: 0, inserted: 0, updated: 0, rejected: 0, skippedAsDuplicateFile: true, ignoredColumns: [], rejectsByReason: {},
+    });
     // The read, the insert and the index builds are single DuckDB statements: their progress is polled.
     const poll = opts.onProgress ? setInterval(() => {
       const percent = wh.progress();
@@ -121,13 +138,14 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
     }, opts.progressIntervalMs ?? 250) : undefined;
     let staged: StagedFile | undefined;
     const loadFile = async (tx: SqlRunner): Promise<FileLoadResult> => {
-      const seen = await tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
-      const base = { file, sha256, ignoredColumns: [] as string[], rejectsByReason: {} };
-      if (seen) return { ...base, read: 0, loaded: 0, inserted: 0, updated: 0, rejected: 0, skippedAsDuplicateFile: true };
+      const seen = async (sha256: string) => tx.one('SELECT 1 FROM load_files WHERE entity = $1 AND sha256 = $2', [entity, sha256]);
+      if (digest && (await seen(digest.sha256))) return skipped(digest.sha256);
       report(file, i, 'loading');
       // Rejects describe the latest load of a file; a corrected file replaces them.
       await tx.run('DELETE FROM load_rejects WHERE entity = $1 AND file = $2', [entity, file]);
       const done = async (r: Omit<FileLoadResult, 'file' | 'sha256' | 'skippedAsDuplicateFile'>): Promise<FileLoadResult> => {
+        const { sha256 } = await digesting;
+        if (!digest && (await seen(sha256))) throw new AlreadyLoaded(sha256);
         await tx.run(
           'INSERT INTO load_files (entity, file, sha256, rows_read, rows_loaded, rows_rejected) VALUES ($1, $2, $3, $4, $5, $6)',
           [entity, file, sha256, r.read, r.loaded, r.rejected],
@@ -139,7 +157,7 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
       const opened = await openSource(tx, entity, file, schema, staged);
       try {
         const r = await loadRelation(tx, { entity, file, schema, rules, taxonomy, source: opened.source });
-        return done({
+        return await done({
           read: r.read + opened.unparsed, loaded: r.loaded, inserted: r.inserted, updated: r.updated, rejected: r.rejected + opened.unparsed,
           ignoredColumns: opened.ignoredColumns, rejectsByReason: r.rejectsByReason,
         });
@@ -150,8 +168,13 @@ export async function loadEntity(wh: Warehouse, entity: EntityName, fileOrGlob: 
     };
     let result: FileLoadResult;
     try {
+      // Any other new file is read before its transaction (see stageFile), and the temp tables it
+      // makes are dropped after it, whatever happens.
       if (!known && !direct) staged = await stageFile(wh, file);
       result = empty ? await withIndexesDeferred(wh, [entity], loadFile) : await wh.transaction(loadFile);
+    } catch (e) {
+      if (!(e instanceof AlreadyLoaded)) throw e;
+      result = skipped(e.sha256);
     } finally {
       clearInterval(poll);
       await staged?.drop().catch(() => undefined);

@@ -51,6 +51,27 @@ describe('a plain CSV into an empty table (read straight into it)', () => {
     });
   }
 
+  it('skips bytes loaded before even into an emptied table, rolling back the read made while hashing', async () => {
+    const file = path.join(dir, 'reloaded.csv');
+    fs.writeFileSync(file, [HEADER, row('1'), row('2', 'teleported')].join('\n') + '\n');
+    const wh = await openWarehouse(':memory:');
+    try {
+      const indexes = () => wh.all("SELECT index_name FROM duckdb_indexes() WHERE table_name = 'tracking_events' ORDER BY 1");
+      const before = await indexes();
+      expect((await loadEntity(wh, 'tracking_events', file)).loaded).toBe(1);
+      await wh.run('DELETE FROM tracking_events');
+      const again = await loadEntity(wh, 'tracking_events', file);
+      expect(again).toMatchObject({ read: 0, loaded: 0, rejected: 0, skippedAsDuplicateFile: [file] });
+      expect(await wh.all('SELECT * FROM tracking_events')).toEqual([]);
+      expect(await wh.all('SELECT rows_loaded, rows_rejected FROM load_files')).toEqual([{ rows_loaded: 1, rows_rejected: 1 }]);
+      // The first load's reject survives: the second load's DELETE of it was rolled back.
+      expect(await wh.all('SELECT line, field FROM load_rejects')).toEqual([{ line: 2, field: 'status' }]);
+      expect(await indexes()).toEqual(before);
+    } finally {
+      await close(wh);
+    }
+  });
+
   it('counts lines with and without a final line feed', async () => {
     const f = path.join(dir, 'lines.txt');
     for (const [text, lines] of [['', 0], ['a', 1], ['a\n', 1], ['a\nb', 2], ['a\r\nb\r\n\n', 3]] as const) {
