@@ -109,7 +109,7 @@ export async function createApp(config: Config, deps: { log: Logger; warehouse?:
   const email = createEmailCapability({ config, log, warehouse, events, metrics, predictor: etaPredictor, nextBestAction });
   await email.start();
   closers.push(() => email.close());
-  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, resolvers: [emailResolvers({ service: email.service, warehouse }), returnsResolvers({ predictor: () => returnsPredictor }), nbaResolvers({ service: () => nextBestAction, modelsDir: config.modelsDir })], models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }, { eta: { epochs: config.etaEpochs } }), reload: { returns: () => returnsPredictor.reload(), nba: () => nextBestAction.reload() } });
+  const graphql = await createGraphQLApi({ config, log, warehouse, events, metrics, predictor: () => etaPredictor, resolvers: [emailResolvers({ service: email.service, warehouse }), returnsResolvers({ predictor: () => returnsPredictor }), nbaResolvers({ service: () => nextBestAction, modelsDir: config.modelsDir })], models: createFileModelStore(config.modelsDir), train: modelTrainer({ warehouse, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }, { eta: { epochs: config.etaEpochs }, nba: { reward: config.nba.reward } }), reload: { returns: () => returnsPredictor.reload(), nba: () => nextBestAction.reload() } });
   closers.push(() => graphql.close());
   const ingestion = createIngestion({ config, log, warehouse, events, metrics, predictor: () => etaPredictor });
   closers.push(() => ingestion.close());

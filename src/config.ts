@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ShipcastError } from './errors.js';
+import { NBA_ACTION_NAMES } from './domain/nba.js';
+import { DEFAULT_NBA_REWARD, type NbaRewardConfig } from './ml/nba/reward.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z.string().trim().min(1).optional();
@@ -40,6 +42,8 @@ const EnvSchema = z.object({
   MAILGUN_WEBHOOK_SIGNING_KEY: optionalString,
   SHIPCAST_PROMO_COMPLAINT_LIMIT: z.coerce.number().min(0).max(1).default(0.001),
   SHIPCAST_PROMO_COMPLAINT_WINDOW_DAYS: z.coerce.number().positive().default(30),
+  SHIPCAST_NBA_COSTS: optionalString,
+  SHIPCAST_NBA_VALUES: optionalString,
   SHIPCAST_ROLE: z.enum(['writer', 'replica']).default('writer'),
   SHIPCAST_WRITER_URL: z.string().trim().url().optional(),
   SHIPCAST_REPLICA_POLL_SECONDS: z.coerce.number().min(0).default(5),
@@ -79,6 +83,8 @@ export interface Config {
     /** Promotional mail stops while its complaint rate (complained / delivered over `windowDays`) is above `complaintLimit` (a fraction: 0.001 = 0.1 %). */
     promoGuardrail: { complaintLimit: number; windowDays: number };
   };
+  /** What the next-best-action policy values and what each action costs (docs/NBA.md, "Reward"). */
+  nba: { reward: NbaRewardConfig };
   /** Kafka ingestion (docs/SCALE.md, section 2); `brokers` is empty when not configured. */
   kafka: {
     brokers: string[];
@@ -173,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       promoGuardrail: { complaintLimit: e.SHIPCAST_PROMO_COMPLAINT_LIMIT, windowDays: e.SHIPCAST_PROMO_COMPLAINT_WINDOW_DAYS },
     },
+    nba: { reward: nbaRewardConfig(e) },
     kafka: kafkaConfig(e, overrides.kafkaBrokers),
     replication: {
       role: overrides.role ?? e.SHIPCAST_ROLE,
@@ -181,6 +188,38 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       snapshotFile: snapshotFile === undefined ? undefined : path.resolve(snapshotFile),
       snapshotEverySeconds: e.SHIPCAST_SNAPSHOT_EVERY_SECONDS,
     },
+  };
+}
+
+/**
+ * Parses `key=number,key=number` (each key at most once, from `keys`, numbers ≥ 0) into the keys
+ * given; BAD_CONFIG names the variable and the key at fault.
+ */
+function numberList<K extends string>(variable: string, raw: string | undefined, keys: readonly K[]): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const part of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z_]+)\s*=\s*(\S+)$/.exec(part);
+    const key = m?.[1] as K | undefined;
+    if (!m || !key || !keys.includes(key)) throw new ShipcastError('BAD_CONFIG', `${variable}: "${part}" is not key=number with a key among ${keys.join(', ')}`, { field: variable });
+    const value = Number(m[2]);
+    if (!Number.isFinite(value) || value < 0) throw new ShipcastError('BAD_CONFIG', `${variable}: ${key} must be a number >= 0, got "${m[2]}"`, { field: variable });
+    if (key in out) throw new ShipcastError('BAD_CONFIG', `${variable}: ${key} is given twice`, { field: variable });
+    out[key] = value;
+  }
+  return out;
+}
+
+/** The NBA reward: the defaults, with the unit costs and values a deployment sets. */
+function nbaRewardConfig(e: z.infer<typeof EnvSchema>): NbaRewardConfig {
+  const costs = numberList('SHIPCAST_NBA_COSTS', e.SHIPCAST_NBA_COSTS, NBA_ACTION_NAMES.filter((a) => a !== 'none'));
+  const v = numberList('SHIPCAST_NBA_VALUES', e.SHIPCAST_NBA_VALUES, ['repeat_base', 'repeat_share', 'contact', 'csat'] as const);
+  const d = DEFAULT_NBA_REWARD;
+  return {
+    repeatValueBase: v.repeat_base ?? d.repeatValueBase,
+    repeatValueShare: v.repeat_share ?? d.repeatValueShare,
+    contactCost: v.contact ?? d.contactCost,
+    csatValue: v.csat ?? d.csatValue,
+    unitCost: { ...d.unitCost, ...costs },
   };
 }
 

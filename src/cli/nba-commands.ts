@@ -66,7 +66,7 @@ export function registerNbaCommands(program: Command, rt: CliRuntime): void {
         const r = await trainNba(
           { warehouse: ctx.warehouse, modelsDir: ctx.config.modelsDir, log: ctx.log, tfBackend: ctx.config.tfBackend,
             onEpoch: (e) => rt.err(`epoch ${e.epoch}/${e.epochs}  train loss ${e.trainLoss.toFixed(4)}  validation ${e.valLoss.toFixed(4)}`) },
-          { until, seed, epochs, override: opts.override, noActivate: !opts.activate, policy: { ...(epsilon === undefined ? {} : { epsilon }), ...(controlShare === undefined ? {} : { controlShare }) } },
+          { until, seed, epochs, override: opts.override, noActivate: !opts.activate, reward: ctx.config.nba.reward, policy: { ...(epsilon === undefined ? {} : { epsilon }), ...(controlShare === undefined ? {} : { controlShare }) } },
         );
         r.scorer.model.dispose();
         if (opts.json) {

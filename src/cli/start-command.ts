@@ -106,7 +106,7 @@ async function ensureReturnsModel(rt: CliRuntime, config: Config, wh: Warehouse,
 
 /** The next-best-action policy: trained once (its gate decides whether it goes live); logged outcomes are filled on every start. */
 async function ensureNbaPolicy(rt: CliRuntime, config: Config, wh: Warehouse, log: Logger): Promise<void> {
-  const filled = await fillOutcomes(wh);
+  const filled = await fillOutcomes(wh, { reward: config.nba.reward });
   const versions = await createFileModelStore(config.modelsDir).list('nba');
   if (versions.length > 0) {
     rt.err(`      next-best-action policy ${versions[0].version} is registered${versions[0].active ? ' and active' : ''}; reusing it${filled ? ` (${filled} decision outcomes filled in)` : ''}`);
@@ -114,7 +114,7 @@ async function ensureNbaPolicy(rt: CliRuntime, config: Config, wh: Warehouse, lo
   }
   rt.err('      training the next-best-action policy …');
   try {
-    const r = await trainNba({ warehouse: wh, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }, { seed: config.seed });
+    const r = await trainNba({ warehouse: wh, modelsDir: config.modelsDir, log, tfBackend: config.tfBackend }, { seed: config.seed, reward: config.nba.reward });
     r.scorer.model.dispose();
     rt.err(`      ${r.version}: ${r.activated ? 'activated' : 'registered, not activated'}; ${r.gate.reason}`);
   } catch (e) {

@@ -11,7 +11,9 @@ import { buildNbaModel, buildTargets, nbaLoss, OUTPUT_WIDTH, outcomeAt, predictR
 import { fitNbaModel } from '../../src/ml/nba/fit.js';
 import { loadNbaBundle, writeNbaBundle } from '../../src/ml/nba/bundle.js';
 import { createFileModelStore } from '../../src/ml/registry/file-model-store.js';
-import { DEFAULT_NBA_REWARD, realizedReward } from '../../src/ml/nba/reward.js';
+import { actionCost, DEFAULT_NBA_REWARD, realizedReward } from '../../src/ml/nba/reward.js';
+import { loadConfig } from '../../src/config.js';
+import { NBA_ACTION_NAMES } from '../../src/domain/nba.js';
 import { DEFAULT_POLICY } from '../../src/ml/nba/policy.js';
 import { BEHAVIOUR, NBA_ACTIONS } from '../../src/synth/behaviour.js';
 import { nbaWarehouse } from './nba-fixture.js';
@@ -35,6 +37,30 @@ describe('NBA outcome model', () => {
     expect(examples.length).toBeGreaterThan(200);
     for (let i = 1; i < examples.length; i++) expect(examples[i].decidedAt.getTime()).toBeGreaterThanOrEqual(examples[i - 1].decidedAt.getTime());
     for (const e of examples) expect(realizedReward(e.outcome, e.context)).toBeCloseTo(e.reward, 6);
+  });
+
+  it('configured weights and unit costs re-value the logged rewards; the default ones leave them as logged', async () => {
+    const same = await readLoggedDecisions(wh, { reward: DEFAULT_NBA_REWARD });
+    for (let i = 0; i < same.length; i++) expect(same[i].reward).toBeCloseTo(examples[i].reward, 2);
+    const cfg = loadConfig({ SHIPCAST_NBA_COSTS: 'discount_code=12, apology_notice=0', SHIPCAST_NBA_VALUES: 'contact=20' }).nba.reward;
+    expect(cfg).toEqual({ ...DEFAULT_NBA_REWARD, contactCost: 20, unitCost: { ...DEFAULT_NBA_REWARD.unitCost, discount_code: 12, apology_notice: 0 } });
+    const priced = await readLoggedDecisions(wh, { reward: cfg });
+    let changed = 0;
+    for (let i = 0; i < priced.length; i++) {
+      const e = examples[i];
+      const action = NBA_ACTION_NAMES[e.action];
+      const expected = e.reward - 14 * Number(e.outcome.support_contact) - (actionCost(action, e.context, cfg) - actionCost(action, e.context));
+      expect(priced[i].reward).toBeCloseTo(expected, 2);
+      changed += Number(Math.abs(priced[i].reward - e.reward) > 1e-9);
+    }
+    expect(changed).toBeGreaterThan(0);
+  });
+
+  it('bad NBA costs or values are BAD_CONFIG naming the variable', () => {
+    for (const [name, value] of [['SHIPCAST_NBA_COSTS', 'discount_code=-1'], ['SHIPCAST_NBA_COSTS', 'none=1'], ['SHIPCAST_NBA_COSTS', 'discount_code'],
+      ['SHIPCAST_NBA_COSTS', 'discount_code=1,discount_code=2'], ['SHIPCAST_NBA_VALUES', 'repeat=3'], ['SHIPCAST_NBA_VALUES', 'csat=abc']] as const) {
+      expect(() => loadConfig({ [name]: value })).toThrow(expect.objectContaining({ code: 'BAD_CONFIG', field: name }));
+    }
   });
 
   it('the reward weights and unit costs are the ones the generator plants', () => {

@@ -7,6 +7,7 @@ import { NBA_ACTION_NAMES, type NbaAction } from '../../domain/nba.js';
 import type { SqlValue, Warehouse } from '../../warehouse/warehouse.js';
 import { ShipcastError, ValidationError } from '../../errors.js';
 import type { EligibilityFacts } from './eligibility.js';
+import { actionCost, realizedReward, type NbaRewardConfig } from './reward.js';
 
 /** What the policy sees at decision time (the `context` JSON of `nba_decisions`). */
 export interface NbaContext extends EligibilityFacts {
@@ -79,7 +80,7 @@ export function actionIndex(action: string, where = 'action'): number {
  * Logged decisions with a known outcome, oldest first (decided before `until` when given). A row
  * that cannot be used is an error naming the decision and field, not silently skipped.
  */
-export async function readLoggedDecisions(wh: Warehouse, opts: { until?: Date; policyVersion?: string } = {}): Promise<NbaExample[]> {
+export async function readLoggedDecisions(wh: Warehouse, opts: { until?: Date; policyVersion?: string; reward?: NbaRewardConfig } = {}): Promise<NbaExample[]> {
   const where: string[] = ['outcome IS NOT NULL', 'reward IS NOT NULL'];
   const params: SqlValue[] = [];
   if (opts.until) {
@@ -105,18 +106,30 @@ export async function readLoggedDecisions(wh: Warehouse, opts: { until?: Date; p
     } catch (e) {
       throw new ShipcastError('BAD_INPUT', `${at}: context or outcome is not JSON`, { field: 'outcome', cause: e });
     }
+    const context = parseContext(ctx, `${at}.context`);
+    const action = actionIndex(r.action, `${at}.action`);
+    const outcome = parseOutcome(out, `${at}.outcome`);
     return {
       decisionId: r.decision_id,
       shipmentId: r.shipment_id ?? '',
       decidedAt: new Date(r.decided_at),
-      context: parseContext(ctx, `${at}.context`),
-      action: actionIndex(r.action, `${at}.action`),
+      context,
+      action,
       propensity: r.propensity,
       policyVersion: r.policy_version,
-      outcome: parseOutcome(out, `${at}.outcome`),
-      reward: r.reward,
+      outcome,
+      reward: opts.reward ? revalued(outcome, context, NBA_ACTION_NAMES[action]!, opts.reward) : r.reward,
     };
   });
+}
+
+/**
+ * The reward of a logged outcome under `cfg`: the outcome itself (repeat purchase, CSAT, contact)
+ * is what happened, but its cost and worth follow the configured weights, so a deployment that
+ * changes them re-values its history instead of mixing old and new prices.
+ */
+function revalued(outcome: NbaOutcome, context: NbaContext, action: NbaAction, cfg: NbaRewardConfig): number {
+  return realizedReward({ ...outcome, cost: Math.round(actionCost(action, context, cfg) * 100) / 100 }, context, cfg);
 }
 
 /** How contexts become model inputs; saved with the model. */

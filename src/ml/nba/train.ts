@@ -19,7 +19,7 @@ import { fitNbaModel, type FitNbaOptions } from './fit.js';
 import { actionValues, rewardModel, type Scorer } from './score.js';
 import { actionProbabilities, checkPolicySettings, DEFAULT_POLICY, type PolicySettings } from './policy.js';
 import { activationDecision, offPolicyEvaluate, type OpeReport } from './ope.js';
-import { DEFAULT_NBA_REWARD } from './reward.js';
+import { DEFAULT_NBA_REWARD, type NbaRewardConfig } from './reward.js';
 import { loadNbaBundle, writeNbaBundle } from './bundle.js';
 
 export interface TrainNbaDeps {
@@ -44,6 +44,8 @@ export interface TrainNbaOptions {
   override?: boolean;
   /** Register only, never activate. */
   noActivate?: boolean;
+  /** What outcomes are worth and actions cost (default DEFAULT_NBA_REWARD); logged rewards are re-valued with it. */
+  reward?: NbaRewardConfig;
 }
 
 /** The evaluation stored with a version (`evaluation.json`, and `metrics.json.ope`). */
@@ -100,13 +102,14 @@ export async function trainNba(deps: TrainNbaDeps, opts: TrainNbaOptions = {}): 
   const backend = await initTf(deps.tfBackend ?? 'auto', deps.log);
   const t0 = performance.now();
   const policy = checkPolicySettings({ ...DEFAULT_POLICY, ...opts.policy });
-  const examples = await readLoggedDecisions(deps.warehouse, { until: opts.until });
+  const reward = opts.reward ?? DEFAULT_NBA_REWARD;
+  const examples = await readLoggedDecisions(deps.warehouse, { until: opts.until, reward });
   const nEval = Math.floor(examples.length * (opts.evalShare ?? 0.3));
   const train = examples.slice(0, examples.length - nEval);
   const held = examples.slice(examples.length - nEval);
   if (held.length < 20) throw new ShipcastError('BAD_INPUT', `nba_decisions: ${examples.length} logged decisions with known outcomes; too few to train and evaluate a policy (need about 100)`, { field: 'nba_decisions' });
   const fit = await fitNbaModel(train, { seed: opts.seed, epochs: opts.epochs, onEpoch: deps.onEpoch });
-  const scorer: Scorer = { model: fit.model, spec: fit.spec, reward: DEFAULT_NBA_REWARD };
+  const scorer: Scorer = { model: fit.model, spec: fit.spec, reward };
   const evaluation = evaluatePolicy(scorer, policy, held, { bootstrap: opts.bootstrap, seed: opts.seed });
   const gate = activationDecision(evaluation.report, { override: opts.override });
   const activate = gate.activate && !opts.noActivate;
@@ -130,7 +133,7 @@ export async function trainNba(deps: TrainNbaDeps, opts: TrainNbaOptions = {}): 
     ...(activate && gate.overridden ? { activation: overrideRecord(gate.reason) } : {}),
   };
   await store.register(meta, metrics, async (dir) => {
-    await writeNbaBundle(dir, { model: fit.model, spec: fit.spec, reward: DEFAULT_NBA_REWARD, policy });
+    await writeNbaBundle(dir, { model: fit.model, spec: fit.spec, reward, policy });
     await fs.writeFile(path.join(dir, 'evaluation.json'), JSON.stringify(evaluation, null, 2));
   });
   if (activate) {
@@ -166,7 +169,8 @@ export async function evaluateNbaVersion(deps: Omit<TrainNbaDeps, 'onEpoch'>, op
   const bundle = await loadNbaBundle(store, version);
   try {
     const since = meta.trainedThrough ? new Date(meta.trainedThrough).getTime() : -Infinity;
-    const decisions = (await readLoggedDecisions(deps.warehouse)).filter((d) => d.decidedAt.getTime() > since);
+    // Re-valued with the weights the policy was trained with, which its reward model also uses.
+    const decisions = (await readLoggedDecisions(deps.warehouse, { reward: bundle.reward })).filter((d) => d.decidedAt.getTime() > since);
     const evaluation = evaluatePolicy(bundle, bundle.policy, decisions, opts);
     await fs.writeFile(path.join(store.versionDir('nba', version), 'evaluation.json'), JSON.stringify(evaluation, null, 2));
     return { version, evaluation };
