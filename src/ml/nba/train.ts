@@ -188,7 +188,7 @@ export async function activateNba(deps: { modelsDir: string; log: Logger }, vers
   const store = createFileModelStore(deps.modelsDir);
   const evaluation = await readEvaluation(deps.modelsDir, version);
   const gate = activationDecision(evaluation.report, { override: opts.override });
-  if (!gate.activate) throw new ShipcastError('CONFLICT', `activation of nba policy ${version} ${gate.reason}; override it (`--override`, or `override: true` over GraphQL) to activate anyway`, { field: 'version', details: { reason: gate.reason } });
+  if (!gate.activate) throw new ShipcastError('CONFLICT', `activation of nba policy ${version} ${gate.reason}; override it (--override, or override: true over GraphQL) to activate anyway`, { field: 'version', details: { reason: gate.reason } });
   if (gate.overridden) {
     const file = path.join(store.versionDir('nba', version), 'meta.json');
     const meta = JSON.parse(await fs.readFile(file, 'utf8')) as ModelMeta;
