@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { withWarehouse, type CliRuntime, type CommandContext } from './runtime.js';
 import { ValidationError } from '../errors.js';
+import { dayStart, group, parseDay, parseIntFlag } from './flags.js';
 import { loadOlist } from '../load/olist/load-olist.js';
 import { findOlistFile, OLIST_FILES } from '../load/olist/olist-files.js';
 import { epochLabel, trainEta } from '../ml/eta/train.js';
@@ -22,50 +23,6 @@ interface CommonOpts {
   db?: string;
   olist?: string;
   tz?: string;
-}
-
-/** Validates a YYYY-MM-DD flag; names the flag on bad input. */
-export function parseDay(flag: string, v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new ValidationError(flag, `expected YYYY-MM-DD, got "${v}"`);
-  return v;
-}
-
-/**
- * Midnight of `day` in the data's own time zone (`--tz`, else the customers' most common zone,
- * else UTC): Olist days are São Paulo days, so `--until 2018-06-01` means 03:00 UTC.
- */
-async function dayStart(ctx: CommandContext, day: string | undefined, tz: string | undefined, orderIds?: readonly string[]): Promise<Date | undefined> {
-  if (day === undefined) return undefined;
-  // With --olist, the extract's own customers decide (the warehouse may also hold other data).
-  const zone =
-    tz ??
-    (orderIds
-      ? await ctx.warehouse.one<{ z: string }>(
-          `SELECT c.time_zone AS z FROM orders o JOIN customers c USING (customer_id)
-           WHERE o.order_id IN (SELECT unnest(from_json($1, '["VARCHAR"]'))) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
-          [JSON.stringify(orderIds)],
-        )
-      : await ctx.warehouse.one<{ z: string }>('SELECT time_zone AS z FROM customers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1'))?.z ??
-    'UTC';
-  try {
-    const r = await ctx.warehouse.one<{ t: Date }>('SELECT timezone($1, CAST($2 AS TIMESTAMP)) AS t', [zone, day]);
-    return new Date(r!.t);
-  } catch (e) {
-    throw new ValidationError('tz', `unknown time zone "${zone}"`, { cause: String(e) });
-  }
-}
-
-function parseIntFlag(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new ValidationError(flag, `expected a non-negative integer, got "${v}"`);
-  return n;
-}
-
-/** Subcommand group `name`, reused if another capability created it first. */
-function group(program: Command, name: string, description: string): Command {
-  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
 
 /**

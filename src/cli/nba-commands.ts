@@ -5,12 +5,10 @@
 import type { Command } from 'commander';
 import { withWarehouse, type CliRuntime } from './runtime.js';
 import { ValidationError } from '../errors.js';
+import { group, parseDay } from './flags.js';
 import { activateNba, evaluateNbaVersion, trainNba, type NbaEvaluation } from '../ml/nba/train.js';
 import { loadConfig } from '../config.js';
 
-function group(program: Command, name: string, description: string): Command {
-  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
-}
 
 function num(flag: string, v: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -22,9 +20,8 @@ const int = (flag: string, v: string | undefined) => num(flag, v, (n) => Number.
 const share = (flag: string, v: string | undefined) => num(flag, v, (n) => n >= 0 && n < 1, 'a number in [0, 1)');
 
 function day(flag: string, v: string | undefined): Date | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new ValidationError(flag, `expected YYYY-MM-DD, got "${v}"`);
-  return new Date(`${v}T00:00:00Z`);
+  const d = parseDay(flag, v);
+  return d === undefined ? undefined : new Date(`${d}T00:00:00Z`);
 }
 
 /** The OPE table as text lines. */

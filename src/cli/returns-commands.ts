@@ -4,9 +4,9 @@
  * category-rate and logistic-regression baselines (and the planted truth on generator data).
  */
 import type { Command } from 'commander';
-import { withWarehouse, type CliRuntime, type CommandContext } from './runtime.js';
+import { withWarehouse, type CliRuntime } from './runtime.js';
 import { ValidationError } from '../errors.js';
-import { parseDay } from './eta-commands.js';
+import { dayStart, group, parseDay, parseIntFlag } from './flags.js';
 import { trainReturns, type ReturnsEpochProgress } from '../ml/returns/train.js';
 import { backtestReturns, defaultSplit, formatBacktest } from '../ml/returns/evaluate.js';
 
@@ -16,30 +16,6 @@ interface CommonOpts {
   seed: string;
   epochs?: string;
   json?: boolean;
-}
-
-function parseIntFlag(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new ValidationError(flag, `expected a non-negative integer, got "${v}"`);
-  return n;
-}
-
-/** Subcommand group `name`, reused if another capability created it first. */
-function group(program: Command, name: string, description: string): Command {
-  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
-}
-
-/** Midnight of `day` in `--tz`, else the customers' most common zone, else UTC (as the ETA commands read days). */
-async function dayStart(ctx: CommandContext, day: string | undefined, tz: string | undefined): Promise<Date | undefined> {
-  if (day === undefined) return undefined;
-  const zone = tz ?? (await ctx.warehouse.one<{ z: string }>('SELECT time_zone AS z FROM customers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1'))?.z ?? 'UTC';
-  try {
-    const r = await ctx.warehouse.one<{ t: Date }>('SELECT timezone($1, CAST($2 AS TIMESTAMP)) AS t', [zone, day]);
-    return new Date(r!.t);
-  } catch (e) {
-    throw new ValidationError('tz', `unknown time zone "${zone}"`, { cause: String(e) });
-  }
 }
 
 const progress = (rt: CliRuntime) => (e: ReturnsEpochProgress) =>

@@ -21,25 +21,29 @@ export function frameBaselines(frame: EtaFrame, spec: Pick<EtaFeatureSpec, 'base
   return out;
 }
 
+/** Standardization statistics of one numeric column, over its non-missing (NaN) values; a constant column gets std 1. */
+export function numericStat(frame: EtaFrame, name: string): NumericStat {
+  const rows = frame.n;
+  const col = frame.number(name);
+  let n = 0;
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < rows; i++) {
+    const x = col[i];
+    if (Number.isNaN(x)) continue;
+    n++;
+    sum += x;
+    sq += x * x;
+  }
+  const mean = n > 0 ? sum / n : 0;
+  const sd = n > 1 ? Math.sqrt(Math.max(0, sq / n - mean * mean)) : 0;
+  return { name, mean, std: sd > 1e-9 ? sd : 1, missingRate: rows ? 1 - n / rows : 0 };
+}
+
 /** Fits vocabularies (sorted, so the spec is deterministic) and standardization statistics. */
 export function fitFeatureSpecFrame(frame: EtaFrame): EtaFeatureSpec {
   const rows = frame.n;
-  const numeric: NumericStat[] = NUMERIC_FEATURES.map((name) => {
-    const col = frame.number(name);
-    let n = 0;
-    let sum = 0;
-    let sq = 0;
-    for (let i = 0; i < rows; i++) {
-      const x = col[i];
-      if (Number.isNaN(x)) continue;
-      n++;
-      sum += x;
-      sq += x * x;
-    }
-    const mean = n > 0 ? sum / n : 0;
-    const variance = n > 1 ? Math.max(0, sq / n - mean * mean) : 0;
-    return { name, mean, std: Math.sqrt(variance) > 1e-9 ? Math.sqrt(variance) : 1, missingRate: rows ? 1 - n / rows : 0 };
-  });
+  const numeric: NumericStat[] = NUMERIC_FEATURES.map((name) => numericStat(frame, name));
   const categorical = CATEGORICAL_FEATURES.map((name) => {
     const col = frame.text(name);
     const counts = new Map<string, number>();

@@ -6,6 +6,8 @@
  * makes each feature's columns easy to group for contributions. Pure functions, no I/O.
  */
 import type { EtaFrame } from '../eta/eta-frame.js';
+import type { NumericStat } from '../eta/feature-spec.js';
+import { numericStat } from '../eta/encode-columns.js';
 import { RETURNS_CATEGORICAL_FEATURES, RETURNS_NUMERIC_FEATURES } from './feature-sql.js';
 
 /** Index 0 of every vocabulary is reserved for values unseen in training. */
@@ -14,13 +16,8 @@ export const UNKNOWN_INDEX = 0;
 /** Categories seen fewer times in training map to "unknown". */
 export const RETURNS_CATEGORY_MIN_COUNT = 20;
 
-export interface ReturnsNumericStat {
-  name: string;
-  mean: number;
-  std: number;
-  /** Share of training rows where the value was missing; a missing-indicator input is added when > 0. */
-  missingRate: number;
-}
+/** Standardization of one numeric input, as for ETA (`numericStat`). */
+export type ReturnsNumericStat = NumericStat;
 
 export interface ReturnsFeatureSpec {
   version: 1;
@@ -38,22 +35,7 @@ export interface EncodedReturns {
 /** Fits the spec on training examples: vocabularies sorted, so the spec is deterministic. */
 export function fitReturnsSpec(frame: EtaFrame): ReturnsFeatureSpec {
   const rows = frame.n;
-  const numeric = RETURNS_NUMERIC_FEATURES.map((name) => {
-    const col = frame.number(name);
-    let n = 0;
-    let sum = 0;
-    let sq = 0;
-    for (let i = 0; i < rows; i++) {
-      const x = col[i];
-      if (Number.isNaN(x)) continue;
-      n++;
-      sum += x;
-      sq += x * x;
-    }
-    const mean = n > 0 ? sum / n : 0;
-    const sd = n > 1 ? Math.sqrt(Math.max(0, sq / n - mean * mean)) : 0;
-    return { name, mean, std: sd > 1e-9 ? sd : 1, missingRate: rows ? 1 - n / rows : 0 };
-  });
+  const numeric = RETURNS_NUMERIC_FEATURES.map((name) => numericStat(frame, name));
   const categorical = RETURNS_CATEGORICAL_FEATURES.map((name) => {
     const counts = new Map<string, number>();
     for (const v of frame.text(name)) counts.set(v ?? '', (counts.get(v ?? '') ?? 0) + 1);

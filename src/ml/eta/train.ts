@@ -18,7 +18,7 @@ import { initTf, type TfBackendChoice } from '../backend.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
 import { writeEtaBundle } from './bundle.js';
 import { ShipcastError } from '../../errors.js';
-import { mulberry32 } from '../../random.js';
+import { mulberry32, shuffled } from '../../random.js';
 
 /** One finished epoch of one ensemble member (1-based counters; `epochs` is the cap, early stopping may end sooner). */
 export interface EpochProgress {
@@ -174,17 +174,6 @@ export function memberSeed(seed: number, k: number): number {
 
 /** Seeded PRNG so shuffles (and hence training) are reproducible per seed. */
 export const seededRandom = mulberry32;
-
-function shuffled(n: number, rand: () => number): Int32Array {
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  return idx;
-}
 
 /** Hash of the training examples (shipment, moment, target), recorded with the model. */
 export function fingerprintExamples(frame: EtaFrame): string {

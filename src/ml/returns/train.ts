@@ -21,7 +21,7 @@ import { writeReturnsBundle } from './bundle.js';
 import { initTf, type TfBackendChoice } from '../backend.js';
 import { createFileModelStore } from '../registry/file-model-store.js';
 import { ShipcastError } from '../../errors.js';
-import { mulberry32 } from '../../random.js';
+import { mulberry32, shuffled } from '../../random.js';
 
 /** One finished epoch (1-based; `epochs` is the cap, early stopping may end sooner). */
 export interface ReturnsEpochProgress {
@@ -116,17 +116,6 @@ export function defaultLearningRate(batch: number): number {
 
 /** Fewest labelled examples training accepts. */
 export const MIN_TRAINING_EXAMPLES = 200;
-
-function shuffled(n: number, rand: () => number): Int32Array {
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  return idx;
-}
 
 function meanLoss(model: tf.LayersModel, enc: EncodedReturns, y: Float32Array): number {
   const z = predictLogits(model, enc);
