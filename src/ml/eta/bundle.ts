@@ -7,9 +7,8 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { EtaFeatureSpec } from '../../features/eta/feature-spec.js';
 import type { EtaCalibration } from './calibration.js';
-import { loadLayersModel, saveLayersModel } from '../registry/artifacts.js';
+import { loadModelVersion, saveLayersModel } from '../registry/artifacts.js';
 import type { FileModelStore } from '../registry/file-model-store.js';
-import { ShipcastError } from '../../errors.js';
 import { QUANTILES } from './model.js';
 
 export interface EtaBundle {
@@ -41,15 +40,8 @@ export async function writeEtaBundle(dir: string, b: Omit<EtaBundle, 'version'>)
 
 /** Loads the active (or a given) ETA version from the registry; MODEL_NOT_READY when there is none. */
 export async function loadEtaBundle(store: FileModelStore, version?: string): Promise<EtaBundle> {
-  const v = version ?? (await store.activeVersion('eta'));
-  if (!v) throw new ShipcastError('MODEL_NOT_READY', 'no active ETA model: run `shipcast train eta` first');
-  const dir = store.versionDir('eta', v);
-  let file: FeatureSpecFile;
-  try {
-    file = JSON.parse(await fs.readFile(path.join(dir, 'feature-spec.json'), 'utf8')) as FeatureSpecFile;
-  } catch (e) {
-    throw new ShipcastError('MODEL_NOT_READY', `ETA model ${v} is incomplete: ${(e as Error).message}`, { cause: e });
-  }
-  const model = await loadLayersModel(dir);
+  const { version: v, file, model } = await loadModelVersion<FeatureSpecFile>(store, 'eta', version, {
+    label: 'ETA model', notReady: 'no active ETA model: run `shipcast train eta` first',
+  });
   return { version: v, model, spec: file.spec, calibration: file.calibration };
 }

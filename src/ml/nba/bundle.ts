@@ -10,9 +10,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { NbaFeatureSpec } from './data.js';
 import type { NbaRewardConfig } from './reward.js';
 import type { PolicySettings } from './policy.js';
-import { loadLayersModel, saveLayersModel } from '../registry/artifacts.js';
+import { loadModelVersion, saveLayersModel } from '../registry/artifacts.js';
 import type { FileModelStore } from '../registry/file-model-store.js';
-import { ShipcastError } from '../../errors.js';
 import { HEAD, HEAD_WIDTH } from './model.js';
 import { NBA_ACTION_NAMES } from '../../domain/nba.js';
 
@@ -50,15 +49,8 @@ export async function writeNbaBundle(dir: string, b: Omit<NbaBundle, 'version'>)
 
 /** Loads the active (or a given) NBA version; MODEL_NOT_READY when there is none. */
 export async function loadNbaBundle(store: FileModelStore, version?: string): Promise<NbaBundle> {
-  const v = version ?? (await store.activeVersion('nba'));
-  if (!v) throw new ShipcastError('MODEL_NOT_READY', 'no active NBA policy: run `shipcast train nba` (and pass its gate or `shipcast activate nba <version>`) first');
-  const dir = store.versionDir('nba', v);
-  let file: FeatureSpecFile;
-  try {
-    file = JSON.parse(await fs.readFile(path.join(dir, 'feature-spec.json'), 'utf8')) as FeatureSpecFile;
-  } catch (e) {
-    throw new ShipcastError('MODEL_NOT_READY', `NBA policy ${v} is incomplete: ${(e as Error).message}`, { cause: e });
-  }
-  const model = await loadLayersModel(dir);
+  const { version: v, file, model } = await loadModelVersion<FeatureSpecFile>(store, 'nba', version, {
+    label: 'NBA policy', notReady: 'no active NBA policy: run `shipcast train nba` (and pass its gate or `shipcast activate nba <version>`) first',
+  });
   return { version: v, model, spec: file.spec, reward: file.reward, policy: file.policy };
 }

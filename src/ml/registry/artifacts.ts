@@ -6,6 +6,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { ModelKind } from '../../domain/models.js';
+import { ShipcastError } from '../../errors.js';
+import type { FileModelStore } from './file-model-store.js';
 
 /** Writes `model.json` and `weights.bin` into `dir` (created if needed). */
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
@@ -49,4 +52,27 @@ export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(
     tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy ?? undefined }),
   );
+}
+
+/**
+ * Reads a registered version's `feature-spec.json` (parsed as `F`) and its model: the given
+ * version, else the active one. MODEL_NOT_READY with `notReady` when none is active, and naming
+ * the version (`label`, e.g. "ETA model") when its files are incomplete.
+ */
+export async function loadModelVersion<F>(
+  store: FileModelStore,
+  kind: ModelKind,
+  version: string | undefined,
+  o: { label: string; notReady: string },
+): Promise<{ version: string; file: F; model: tf.LayersModel }> {
+  const v = version ?? (await store.activeVersion(kind));
+  if (!v) throw new ShipcastError('MODEL_NOT_READY', o.notReady);
+  const dir = store.versionDir(kind, v);
+  let file: F;
+  try {
+    file = JSON.parse(await fs.readFile(path.join(dir, 'feature-spec.json'), 'utf8')) as F;
+  } catch (e) {
+    throw new ShipcastError('MODEL_NOT_READY', `${o.label} ${v} is incomplete: ${(e as Error).message}`, { cause: e });
+  }
+  return { version: v, file, model: await loadLayersModel(dir) };
 }

@@ -9,9 +9,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ReturnsFeatureSpec } from '../../features/returns/encode.js';
 import { RETURN_WINDOW_DAYS } from '../../features/returns/feature-sql.js';
 import type { PlattCalibration } from './calibration.js';
-import { loadLayersModel, saveLayersModel } from '../registry/artifacts.js';
+import { loadModelVersion, saveLayersModel } from '../registry/artifacts.js';
 import type { FileModelStore } from '../registry/file-model-store.js';
-import { ShipcastError } from '../../errors.js';
 
 export interface ReturnsBundle {
   version: string;
@@ -45,15 +44,8 @@ export async function writeReturnsBundle(dir: string, b: Pick<ReturnsBundle, 'mo
 
 /** Loads the active (or a given) returns version; MODEL_NOT_READY when there is none. */
 export async function loadReturnsBundle(store: FileModelStore, version?: string): Promise<ReturnsBundle> {
-  const v = version ?? (await store.activeVersion('returns'));
-  if (!v) throw new ShipcastError('MODEL_NOT_READY', 'no active returns model: run `shipcast train returns` first');
-  const dir = store.versionDir('returns', v);
-  let file: FeatureSpecFile;
-  try {
-    file = JSON.parse(await fs.readFile(path.join(dir, 'feature-spec.json'), 'utf8')) as FeatureSpecFile;
-  } catch (e) {
-    throw new ShipcastError('MODEL_NOT_READY', `returns model ${v} is incomplete: ${(e as Error).message}`, { cause: e });
-  }
-  const model = await loadLayersModel(dir);
+  const { version: v, file, model } = await loadModelVersion<FeatureSpecFile>(store, 'returns', version, {
+    label: 'returns model', notReady: 'no active returns model: run `shipcast train returns` first',
+  });
   return { version: v, model, spec: file.spec, calibration: file.calibration, reference: Float32Array.from(file.reference), windowDays: file.windowDays };
 }
